@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Runs every test suite of FactoryOps and prints one line per suite and a closing summary.
+# Exits non-zero when any suite fails or runs no test. Used by `make test` and CI.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+build_dir=build/coverage
+logs="$root/$build_dir/test-logs"
+export FACTORYOPS_TEST_LOG_DIR="$logs"
+rm -rf "$logs" && mkdir -p "$logs"
+
+passed=0
+failed=0
+summary=()
+
+record() {  # name status detail
+  if [ "$2" = pass ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  summary+=("$(printf '  %-16s %-5s %s' "$1" "$2" "$3")")
+  echo "== $1: $2 $3"
+}
+
+# A GoogleTest binary passes when it exits 0 and ran at least one test.
+gtest_suite() {  # name binary [args...]
+  local name=$1; shift
+  local out="$logs/$name.out"
+  echo "== $name: running"
+  "$@" --gtest_color=no 2>&1 | tee "$out" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]' || true
+  local rc=${PIPESTATUS[0]}
+  local count
+  count=$(grep -oE '^\[==========\] [0-9]+ tests? from [0-9]+ test suites? ran' "$out" | grep -oE '[0-9]+' | head -1)
+  if [ "$rc" -ne 0 ]; then
+    grep -E '^\[  FAILED  \]' "$out" | sort -u | head -40
+    record "$name" fail "(exit $rc; log $out)"
+  elif [ -z "$count" ] || [ "$count" -eq 0 ]; then
+    record "$name" fail "(ran no test)"
+  elif grep -qE '^\[  SKIPPED \] [1-9]' "$out"; then
+    record "$name" fail "(tests were skipped; a skipped test proves nothing)"
+  else
+    record "$name" pass "($count tests)"
+  fi
+}
+
+step() {  # name command...
+  local name=$1; shift
+  echo "== $name: running"
+  if "$@" >"$logs/$name.out" 2>&1; then
+    record "$name" pass ""
+  else
+    tail -40 "$logs/$name.out"
+    record "$name" fail "(log $logs/$name.out)"
+  fi
+}
+
+step format-cpp bash scripts/lint.sh format
+echo "== build: configuring and compiling ($build_dir)"
+if ! { cmake --preset coverage >"$logs/build.out" 2>&1 && cmake --build --preset coverage -j "$(nproc)" >>"$logs/build.out" 2>&1; }; then
+  tail -60 "$logs/build.out"
+  record build fail "(log $logs/build.out)"
+  echo "suites: $passed passed, $failed failed"
+  exit 1
+fi
+record build pass ""
+step static-analysis bash scripts/lint.sh cppcheck "$build_dir"
+
+find "$build_dir" -name '*.gcda' -delete
+gtest_suite unit "$build_dir/tests/unit_tests"
+gtest_suite integration "$build_dir/tests/integration_tests"
+
+step frontend-build bash scripts/build_frontend.sh
+step frontend-lint bash -c 'cd frontend && npm run --silent lint && npm run --silent format:check'
+echo "== frontend-unit: running"
+if (cd frontend && npx vitest run --reporter=dot) >"$logs/frontend-unit.out" 2>&1; then
+  count=$(grep -oE 'Tests +[0-9]+ passed' "$logs/frontend-unit.out" | grep -oE '[0-9]+' | head -1)
+  if [ -n "$count" ] && [ "$count" -gt 0 ]; then record frontend-unit pass "($count tests)"; else record frontend-unit fail "(ran no test)"; fi
+else
+  tail -40 "$logs/frontend-unit.out"
+  record frontend-unit fail "(log $logs/frontend-unit.out)"
+fi
+
+echo "== e2e: running"
+if bash scripts/e2e.sh "$build_dir/factoryops" >"$logs/e2e.out" 2>&1; then
+  count=$(grep -oE '^# pass [0-9]+' "$logs/e2e.out" | grep -oE '[0-9]+' | tail -1)
+  if [ -n "$count" ] && [ "$count" -gt 0 ]; then record e2e pass "($count tests, screenshots in build/e2e)"; else record e2e fail "(ran no test)"; fi
+else
+  tail -60 "$logs/e2e.out"
+  record e2e fail "(log $logs/e2e.out)"
+fi
+
+step log-secrets bash scripts/check_log_secrets.sh "$logs"
+
+echo "== coverage"
+if gcovr --root . --filter 'src/' --exclude '.*_test\.cpp' --print-summary --txt "$logs/coverage.txt" \
+     "$build_dir" >"$logs/coverage-summary.out" 2>&1; then
+  grep -E '^(lines|functions|branches):' "$logs/coverage-summary.out" | sed 's/^/  backend /'
+  echo "  (target above 80% of lines; per-file figures in $logs/coverage.txt)"
+else
+  tail -20 "$logs/coverage-summary.out"
+  record coverage fail "(gcovr failed)"
+fi
+
+echo
+echo "FactoryOps test summary:"
+printf '%s\n' "${summary[@]}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

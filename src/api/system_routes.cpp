@@ -1,0 +1,80 @@
+#include "api/system_routes.hpp"
+
+#include <ctime>
+#include <stdexcept>
+
+#include <boost/json.hpp>
+
+#include "api/health.hpp"
+#include "core/errors.hpp"
+#include "core/metrics.hpp"
+#include "core/resources.hpp"
+#include "http/router.hpp"
+
+namespace factoryops::api {
+namespace json = boost::json;
+
+std::string format_rfc3339(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[32];
+  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(buf, n);
+}
+
+std::string system_info_json(const SystemInfo& info, std::chrono::system_clock::time_point now) {
+  json::array roles;
+  for (const auto& role : info.roles) roles.emplace_back(role);
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - info.started_at).count();
+  json::object body;
+  body["name"] = "FactoryOps";
+  body["version"] = info.version;
+  body["roles"] = std::move(roles);
+  body["metadata_backend"] = info.metadata_backend;
+  body["started_at"] = format_rfc3339(info.started_at);
+  body["uptime_seconds"] = uptime < 0 ? 0 : uptime;
+  return json::serialize(body);
+}
+
+void register_system_routes(http::Router& router, const SystemRoutesDeps& deps) {
+  if (deps.health == nullptr)
+    throw std::invalid_argument("register_system_routes: health service is required");
+  const HealthService* health = deps.health;
+  core::metrics::Registry* registry =
+      deps.metrics != nullptr ? deps.metrics : &core::metrics::Registry::global();
+
+  registry->gauge("factoryops_build_info", "Always 1; the labels describe the running build.", {"version"})
+      .labels({deps.info.version})
+      .set(1);
+
+  // Health answers from the cached report, so it is cheap enough for the I/O thread and stays
+  // fast when the blocking pool is saturated, which is when probes matter most.
+  router.add("GET", "/health", [health](const http::Request&) { return health->respond(); },
+             {.on_io_thread = true, .summary = "Service health and the state of its dependencies"});
+
+  // Reads /proc, so it runs on the blocking pool.
+  router.add("GET", "/metrics",
+             [registry](const http::Request&) {
+               return http::Response::text(200, registry->expose() + core::metrics::process_metrics(),
+                                           "text/plain; version=0.0.4; charset=utf-8");
+             },
+             {.summary = "Prometheus metrics"});
+
+  router.add("GET", "/api/v1/openapi.json",
+             [](const http::Request&) {
+               auto document = core::find_resource("api/openapi.json");
+               if (!document)
+                 throw core::Error(core::ErrorKind::internal, "openapi.json is not embedded in this build");
+               return http::Response::json(200, std::string(*document));
+             },
+             {.on_io_thread = true, .summary = "This API's OpenAPI 3.1 description"});
+
+  router.add("GET", "/api/v1/system/info",
+             [info = deps.info](const http::Request&) {
+               return http::Response::json(200, system_info_json(info, std::chrono::system_clock::now()));
+             },
+             {.on_io_thread = true, .summary = "Product name, version, roles and metadata backend"});
+}
+
+}  // namespace factoryops::api

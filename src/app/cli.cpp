@@ -1,0 +1,100 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/roles.hpp"
+#include "core/config.hpp"
+#include "core/logging.hpp"
+#include "core/version.hpp"
+
+namespace factoryops::app {
+namespace {
+
+core::Config load(const std::string& config_file) {
+  std::optional<std::filesystem::path> file;
+  if (!config_file.empty()) file = config_file;
+  return core::load_config(core::process_environment(), file);
+}
+
+void init_logging(const core::Config& config, const std::string& role) {
+  log::Level level = log::Level::info;
+  log::parse_level(config.log_level, level);
+  log::init(role, level);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App cli{"FactoryOps: industrial energy intelligence. One binary, many roles.", "factoryops"};
+  cli.require_subcommand(1);
+  std::string config_file;
+  cli.add_option("-c,--config", config_file, "TOML configuration file (FACTORYOPS_* variables override it)");
+
+  auto* serve_cmd = cli.add_subcommand("serve", "Run FactoryOps roles (the web app and API, workers)");
+  std::string roles_text = "all";
+  serve_cmd
+      ->add_option("--roles", roles_text,
+                   "Comma-separated roles to run, or 'all' (api, telemetry, rule-engine, notifications, "
+                   "analytics, reporting, scheduler)")
+      ->capture_default_str();
+
+  auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database schema migrations");
+  bool status_only = false;
+  migrate_cmd->add_flag("--status", status_only,
+                        "List migrations and whether each is applied; change nothing");
+
+  auto* admin_cmd = cli.add_subcommand("admin", "Administration tasks");
+  admin_cmd->require_subcommand(1);
+  admin_cmd->add_subcommand("show-config", "Print the effective configuration (secrets hidden)");
+
+  cli.add_subcommand("version", "Print the version");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return kExitUsage;
+  }
+
+  if (cli.got_subcommand("version")) {
+    std::cout << "factoryops " << core::version() << "\n";
+    return kExitOk;
+  }
+
+  core::Config config;
+  std::vector<std::string> roles;
+  try {
+    config = load(config_file);
+    if (serve_cmd->parsed()) roles = parse_roles(roles_text);
+  } catch (const core::ConfigError& e) {
+    std::cerr << "factoryops: configuration error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+
+  try {
+    if (serve_cmd->parsed()) {
+      init_logging(config, join_roles(roles));
+      return serve(config, roles);
+    }
+    init_logging(config, "cli");
+    if (migrate_cmd->parsed()) return migrate(config, status_only);
+    if (admin_cmd->got_subcommand("show-config")) return show_config(config);
+  } catch (const core::ConfigError& e) {
+    std::cerr << "factoryops: configuration error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    log::error("command failed", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitUsage;
+}
+
+}  // namespace factoryops::app

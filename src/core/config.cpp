@@ -1,0 +1,292 @@
+#include "core/config.hpp"
+
+#include "core/logging.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace factoryops::core {
+namespace {
+
+constexpr std::string_view kEnvPrefix = "FACTORYOPS_";
+// Variables read by the project's test and end-to-end tools, not by the server.
+constexpr std::string_view kToolPrefixes[] = {"FACTORYOPS_TEST_", "FACTORYOPS_E2E_"};
+
+struct Source {
+  std::string key;  // the name the user wrote: FACTORYOPS_HTTP_PORT or http_port (in file.toml)
+  std::string value;
+};
+
+using Setter = std::function<void(Config&, const Source&)>;
+
+struct KeySpec {
+  std::string_view name;  // TOML key; the variable is FACTORYOPS_<NAME>
+  bool secret;            // may come from <NAME>_FILE, never printed
+  Setter set;
+};
+
+long long parse_integer(const Source& s, long long min, long long max) {
+  long long v = 0;
+  const char* begin = s.value.data();
+  const char* end = begin + s.value.size();
+  auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (ec != std::errc() || ptr != end || v < min || v > max) {
+    throw ConfigError(s.key, "expected an integer from " + std::to_string(min) + " to " +
+                                 std::to_string(max) + ", got '" + s.value + "'");
+  }
+  return v;
+}
+
+Setter int_setter(int Config::*field, int min, int max) {
+  return [=](Config& c, const Source& s) { c.*field = static_cast<int>(parse_integer(s, min, max)); };
+}
+
+Setter string_setter(std::string Config::*field) {
+  return [=](Config& c, const Source& s) { c.*field = s.value; };
+}
+
+Setter path_setter(std::filesystem::path Config::*field) {
+  return [=](Config& c, const Source& s) {
+    if (s.value.empty()) throw ConfigError(s.key, "must not be empty");
+    c.*field = s.value;
+  };
+}
+
+Setter url_setter(std::string Config::*field, std::vector<std::string> schemes, bool allow_empty) {
+  return [=](Config& c, const Source& s) {
+    if (s.value.empty()) {
+      if (allow_empty) {
+        c.*field = "";
+        return;
+      }
+      throw ConfigError(s.key, "must not be empty");
+    }
+    bool ok = std::any_of(schemes.begin(), schemes.end(),
+                          [&](const std::string& scheme) { return s.value.rfind(scheme, 0) == 0; });
+    if (!ok) {
+      std::string list;
+      for (const auto& scheme : schemes) list += (list.empty() ? "" : ", ") + scheme;
+      // The value may hold a password: name the expected schemes, not the value.
+      throw ConfigError(s.key, "unsupported URL scheme (expected one of: " + list + ")");
+    }
+    c.*field = s.value;
+  };
+}
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> kSpecs = {
+      {"env", false,
+       [](Config& c, const Source& s) {
+         if (s.value == "development")
+           c.env = Environment::development;
+         else if (s.value == "production")
+           c.env = Environment::production;
+         else
+           throw ConfigError(s.key, "expected 'development' or 'production', got '" + s.value + "'");
+       }},
+      {"log_level", false,
+       [](Config& c, const Source& s) {
+         static const std::vector<std::string> kLevels = {"debug", "info", "warning", "error"};
+         if (std::find(kLevels.begin(), kLevels.end(), s.value) == kLevels.end()) {
+           throw ConfigError(s.key, "expected debug, info, warning or error, got '" + s.value + "'");
+         }
+         c.log_level = s.value;
+       }},
+      {"http_address", false,
+       [](Config& c, const Source& s) {
+         if (s.value.empty()) throw ConfigError(s.key, "must not be empty");
+         c.http_address = s.value;
+       }},
+      {"http_port", false, int_setter(&Config::http_port, 1, 65535)},
+      {"http_io_threads", false, int_setter(&Config::http_io_threads, 0, 256)},
+      {"http_body_limit_bytes", false,
+       [](Config& c, const Source& s) {
+         c.http_body_limit_bytes = static_cast<std::size_t>(parse_integer(s, 1024, 1LL << 30));
+       }},
+      {"http_read_timeout_seconds", false, int_setter(&Config::http_read_timeout_seconds, 1, 3600)},
+      {"http_idle_timeout_seconds", false, int_setter(&Config::http_idle_timeout_seconds, 1, 3600)},
+      {"shutdown_grace_seconds", false, int_setter(&Config::shutdown_grace_seconds, 0, 600)},
+      {"worker_threads", false, int_setter(&Config::worker_threads, 1, 512)},
+      {"worker_queue_capacity", false, int_setter(&Config::worker_queue_capacity, 1, 1000000)},
+      {"data_dir", false, path_setter(&Config::data_dir)},
+      {"static_dir", false, path_setter(&Config::static_dir)},
+      {"database_url", true,
+       url_setter(&Config::database_url, {"sqlite://", "mysql://", "mariadb://"}, false)},
+      {"tsdb_url", true, url_setter(&Config::tsdb_url, {"embedded:", "influxdb://", "influxdbs://"}, false)},
+      {"redis_url", true, url_setter(&Config::redis_url, {"redis://", "rediss://", "unix://"}, true)},
+      {"mqtt_url", true, url_setter(&Config::mqtt_url, {"mqtt://", "mqtts://", "tcp://", "ssl://"}, false)},
+      {"jwt_secret", true, string_setter(&Config::jwt_secret)},
+  };
+  return kSpecs;
+}
+
+const KeySpec* find_spec(std::string_view name) {
+  for (const auto& spec : key_specs()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+std::string read_secret_file(const std::string& key, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(key, "cannot read file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string value = ss.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+// Collects key -> source from one layer (TOML or environment), resolving *_file variants.
+using Layer = std::map<std::string, Source, std::less<>>;
+
+void add_to_layer(Layer& layer, std::string_view name, const std::string& user_key,
+                  const std::string& value) {
+  if (const KeySpec* spec = find_spec(name)) {
+    if (layer.count(spec->name) != 0) {
+      throw ConfigError(user_key, "is given twice (directly and as a _FILE variant)");
+    }
+    layer[std::string(spec->name)] = Source{user_key, value};
+    return;
+  }
+  if (name.size() > 5 && name.substr(name.size() - 5) == "_file") {
+    std::string_view base = name.substr(0, name.size() - 5);
+    if (const KeySpec* spec = find_spec(base); spec != nullptr && spec->secret) {
+      if (layer.count(spec->name) != 0) {
+        throw ConfigError(user_key, "is given twice (directly and as a _FILE variant)");
+      }
+      layer[std::string(spec->name)] = Source{user_key, read_secret_file(user_key, value)};
+      return;
+    }
+  }
+  throw ConfigError(user_key, "unknown configuration key");
+}
+
+Layer toml_layer(const std::filesystem::path& file) {
+  Layer layer;
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream why;
+    why << "invalid TOML at line " << e.source().begin.line << ": " << e.description();
+    throw ConfigError(file.string(), why.str());
+  }
+  for (const auto& [k, node] : table) {
+    std::string key(k.str());
+    std::string user_key = key + " (in " + file.string() + ")";
+    std::string value;
+    if (auto s = node.value<std::string>(); s && node.is_string()) {
+      value = *s;
+    } else if (node.is_integer()) {
+      value = std::to_string(*node.value<long long>());
+    } else if (node.is_boolean()) {
+      value = *node.value<bool>() ? "true" : "false";
+    } else {
+      if (find_spec(key) == nullptr) throw ConfigError(user_key, "unknown configuration key");
+      throw ConfigError(user_key, "expected a string or an integer");
+    }
+    add_to_layer(layer, key, user_key, value);
+  }
+  return layer;
+}
+
+Layer env_layer(const EnvironmentMap& env) {
+  Layer layer;
+  for (const auto& [name, value] : env) {
+    if (name.rfind(kEnvPrefix, 0) != 0 || name == "FACTORYOPS_CONFIG") continue;
+    bool tool = std::any_of(std::begin(kToolPrefixes), std::end(kToolPrefixes),
+                            [&](std::string_view p) { return name.rfind(p, 0) == 0; });
+    if (tool) continue;
+    std::string key;
+    for (char c : name.substr(kEnvPrefix.size())) {
+      key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    add_to_layer(layer, key, name, value);
+  }
+  return layer;
+}
+
+void apply_layer(Config& config, const Layer& layer) {
+  for (const auto& [name, source] : layer) find_spec(name)->set(config, source);
+}
+
+void check_production_secrets(const Config& c) {
+  if (!c.production()) return;
+  const std::string key = "FACTORYOPS_JWT_SECRET";
+  if (c.jwt_secret.empty()) throw ConfigError(key, "is required when FACTORYOPS_ENV=production");
+  if (c.jwt_secret == kDevelopmentJwtSecret) {
+    throw ConfigError(key, "is the development default; set a secret of your own in production");
+  }
+  if (c.jwt_secret.size() < 32) throw ConfigError(key, "must be at least 32 characters in production");
+}
+
+}  // namespace
+
+EnvironmentMap process_environment() {
+  EnvironmentMap out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string name(kv.substr(0, eq));
+    if (name.rfind(kEnvPrefix, 0) == 0) out[name] = std::string(kv.substr(eq + 1));
+  }
+  return out;
+}
+
+Config load_config(const EnvironmentMap& env, const std::optional<std::filesystem::path>& config_file) {
+  Config config;
+  std::optional<std::filesystem::path> file = config_file;
+  if (!file) {
+    if (auto it = env.find("FACTORYOPS_CONFIG"); it != env.end() && !it->second.empty()) file = it->second;
+  }
+  if (file) {
+    if (!std::filesystem::exists(*file)) throw ConfigError(file->string(), "configuration file not found");
+    apply_layer(config, toml_layer(*file));
+  }
+  apply_layer(config, env_layer(env));
+
+  if (config.database_url.empty())
+    config.database_url = "sqlite:///" + (config.data_dir / "factoryops.db").string();
+  if (config.jwt_secret.empty() && !config.production()) config.jwt_secret = kDevelopmentJwtSecret;
+  check_production_secrets(config);
+  return config;
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
+  auto hide = [](const std::string& v) {
+    return v.empty() ? std::string("(unset)") : std::string("(set, hidden)");
+  };
+  auto url = [](const std::string& v) { return v.empty() ? std::string("(unset)") : log::redact_url(v); };
+  return {
+      {"env", c.production() ? "production" : "development"},
+      {"log_level", c.log_level},
+      {"http_address", c.http_address},
+      {"http_port", std::to_string(c.http_port)},
+      {"http_io_threads", std::to_string(c.http_io_threads)},
+      {"http_body_limit_bytes", std::to_string(c.http_body_limit_bytes)},
+      {"http_read_timeout_seconds", std::to_string(c.http_read_timeout_seconds)},
+      {"http_idle_timeout_seconds", std::to_string(c.http_idle_timeout_seconds)},
+      {"shutdown_grace_seconds", std::to_string(c.shutdown_grace_seconds)},
+      {"worker_threads", std::to_string(c.worker_threads)},
+      {"worker_queue_capacity", std::to_string(c.worker_queue_capacity)},
+      {"data_dir", c.data_dir.string()},
+      {"static_dir", c.static_dir.string()},
+      {"database_url", url(c.database_url)},
+      {"tsdb_url", url(c.tsdb_url)},
+      {"redis_url", url(c.redis_url)},
+      {"mqtt_url", url(c.mqtt_url)},
+      {"jwt_secret", hide(c.jwt_secret)},
+  };
+}
+
+}  // namespace factoryops::core

@@ -1,0 +1,69 @@
+// Process configuration: defaults, then an optional TOML file, then FACTORYOPS_* environment
+// variables (12-factor; the environment wins). Every secret may instead be read from the file
+// named by <NAME>_FILE. Loading validates everything and throws ConfigError naming the key;
+// a Config is an immutable value once loaded.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace factoryops::core {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string key, const std::string& why)
+      : std::runtime_error(key + ": " + why), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+enum class Environment { development, production };
+
+struct Config {
+  Environment env = Environment::development;
+  std::string log_level = "info";
+
+  std::string http_address = "0.0.0.0";
+  int http_port = 8000;
+  int http_io_threads = 0;  // 0 = one per core
+  std::size_t http_body_limit_bytes = 1024 * 1024;
+  int http_read_timeout_seconds = 30;
+  int http_idle_timeout_seconds = 60;
+  int shutdown_grace_seconds = 20;
+  int worker_threads = 8;
+  int worker_queue_capacity = 1024;
+
+  std::filesystem::path data_dir = "./var";
+  std::filesystem::path static_dir = "frontend/dist";
+  std::string database_url;  // default: sqlite:///<data_dir>/factoryops.db
+  std::string tsdb_url = "embedded:";
+  std::string redis_url;  // empty: jobs use the SQL queue
+  std::string mqtt_url = "mqtt://127.0.0.1:1883";
+  std::string jwt_secret;
+
+  bool production() const { return env == Environment::production; }
+};
+
+// The secret used when none is configured; accepted only in development.
+inline constexpr const char* kDevelopmentJwtSecret = "factoryops-development-secret-do-not-use-in-production";
+
+using EnvironmentMap = std::map<std::string, std::string>;
+
+// The FACTORYOPS_* variables of this process.
+EnvironmentMap process_environment();
+
+// Loads and validates. `config_file` is the TOML file given on the command line, if any;
+// FACTORYOPS_CONFIG in `env` names one otherwise. Throws ConfigError.
+Config load_config(const EnvironmentMap& env, const std::optional<std::filesystem::path>& config_file);
+
+// Key/value lines describing the effective configuration with every secret hidden.
+std::vector<std::pair<std::string, std::string>> describe(const Config& config);
+
+}  // namespace factoryops::core

@@ -1,0 +1,59 @@
+// Real servers from Debian packages for integration tests: Redis, Mosquitto and InfluxDB 1.x
+// (MariaDB lives in mariadb.hpp). Each starts on a free loopback port in its own temporary
+// directory, is ready when its constructor returns (it answered a real protocol request),
+// and is stopped when the object dies. Not thread-safe; one owner per server.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "harness/process.hpp"
+
+namespace factoryops::testing {
+
+class RedisServer {
+ public:
+  RedisServer();
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+  // Sends one inline command and returns the first reply line, e.g. "+PONG".
+  std::string command(const std::string& line) const;
+  Process& process() { return *process_; }
+
+ private:
+  TempDir dir_{"factoryops-redis"};
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+class MosquittoServer {
+ public:
+  MosquittoServer();
+  int port() const { return port_; }
+  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  // Connects with MQTT 3.1.1 and returns the CONNACK return code (0 = accepted), -1 on failure.
+  int connect_return_code(const std::string& client_id) const;
+  Process& process() { return *process_; }
+
+ private:
+  TempDir dir_{"factoryops-mosquitto"};
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+class InfluxServer {
+ public:
+  explicit InfluxServer(std::string database = "factoryops_test");
+  int port() const { return port_; }
+  std::string url() const { return "influxdb://127.0.0.1:" + std::to_string(port_) + "/" + database_; }
+  const std::string& database() const { return database_; }
+  Process& process() { return *process_; }
+
+ private:
+  TempDir dir_{"factoryops-influxdb"};
+  std::string database_;
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace factoryops::testing
