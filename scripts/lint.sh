@@ -16,7 +16,7 @@ case "${1:-all}" in
     build_dir=${2:-build/coverage}
     mkdir -p "$build_dir/cppcheck"
     # Only our own sources: tests and generated files are excluded from the project file.
-    cppcheck --project="$build_dir/compile_commands.json" --file-filter="$(pwd)/src/*" \
+    cppcheck --project="$build_dir/compile_commands.json" --file-filter="src/*" \
       --cppcheck-build-dir="$build_dir/cppcheck" --enable=warning,performance,portability \
       --inline-suppr --suppress=missingIncludeSystem --suppressions-list=scripts/cppcheck.supp \
       --error-exitcode=1 --quiet -j "$(nproc)"

@@ -61,14 +61,15 @@ void register_system_routes(http::Router& router, const SystemRoutesDeps& deps) 
              },
              {.summary = "Prometheus metrics"});
 
-  router.add("GET", "/api/v1/openapi.json",
-             [](const http::Request&) {
-               auto document = core::find_resource("api/openapi.json");
-               if (!document)
-                 throw core::Error(core::ErrorKind::internal, "openapi.json is not embedded in this build");
-               return http::Response::json(200, std::string(*document));
-             },
-             {.on_io_thread = true, .summary = "This API's OpenAPI 3.1 description"});
+  // The document is parsed once, at registration, and carries the running version.
+  auto document = core::find_resource("api/openapi.json");
+  if (!document) throw std::logic_error("openapi.json is not embedded in this build");
+  json::value openapi = json::parse(*document);
+  openapi.as_object()["info"].as_object()["version"] = deps.info.version;
+  router.add(
+      "GET", "/api/v1/openapi.json",
+      [body = json::serialize(openapi)](const http::Request&) { return http::Response::json(200, body); },
+      {.on_io_thread = true, .summary = "This API's OpenAPI 3.1 description"});
 
   router.add("GET", "/api/v1/system/info",
              [info = deps.info](const http::Request&) {

@@ -39,7 +39,7 @@ class Error : public std::runtime_error {
 // A bad field: the message names the field and why it is wrong.
 class Invalid : public Error {
  public:
-  Invalid(std::string field, std::string why)
+  Invalid(std::string field, const std::string& why)
       : Error(ErrorKind::invalid_argument, field + ": " + why), field_(std::move(field)) {}
   const std::string& field() const { return field_; }
 

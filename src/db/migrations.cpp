@@ -109,7 +109,7 @@ class MysqlMigrationLock {
   explicit MysqlMigrationLock(Connection& conn) : conn_(conn) {
     auto db_name = conn_.query_one("SELECT DATABASE()");
     name_ = "factoryops_migrate." + (db_name ? db_name->get_optional_string(0).value_or("") : "");
-    name_ = name_.substr(0, 64);
+    if (name_.size() > 64) name_.resize(64);
     auto got =
         conn_.query_one("SELECT GET_LOCK(?, ?)", {name_, static_cast<std::int64_t>(kLockWait.count())});
     if (!got || got->is_null(0) || got->get_int(0) != 1) {

@@ -1,5 +1,7 @@
 #include "harness/mariadb.hpp"
 
+#include "harness/factoryops.hpp"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -38,7 +40,9 @@ bool MariaDbServer::available() {
          find_program("mariadb").has_value();
 }
 
-MariaDbServer::MariaDbServer() : dir_("factoryops-mariadb"), password_(random_password()) {}
+MariaDbServer::MariaDbServer() : dir_("factoryops-mariadb"), password_(random_password()) {
+  register_secret(password_);
+}
 
 MariaDbServer::~MariaDbServer() {
   stop();
