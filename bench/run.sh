@@ -12,6 +12,8 @@ threads=${BENCH_THREADS:-2}
 rounds=${BENCH_ROUNDS:-3}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/factoryops-bench-XXXXXX")
+# nginx workers drop to an unprivileged user when started as root: let them read the file.
+chmod 755 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -21,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }; done; }
-wait_http() { for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
 
 # factoryops on the embedded default, release build.
 fo_port=$(free_port)

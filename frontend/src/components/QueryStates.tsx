@@ -1,6 +1,6 @@
 import type { ApiError } from '../api/errors';
 
-/** Placeholder rows shown while the first answer is on its way. */
+/** Skeleton rows shown while the first answer is on its way. */
 export function LoadingRows({ rows = 3, label }: { rows?: number; label: string }) {
   return (
     <div role="status" aria-live="polite" aria-busy="true" className="space-y-2">

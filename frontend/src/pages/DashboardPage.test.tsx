@@ -48,7 +48,7 @@ describe('DashboardPage', () => {
     expect(within(server_).getByText('1 h 2 min')).toBeInTheDocument();
   });
 
-  it('shows loading placeholders until the server answers', async () => {
+  it('shows loading skeletons until the server answers', async () => {
     server.onGet('/health').reply(() => new Promise(() => {}));
     server.onGet('/api/v1/system/info').reply(() => new Promise(() => {}));
     renderApp('/');
