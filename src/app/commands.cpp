@@ -125,7 +125,6 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     std::cerr << "factoryops: " << e.what() << "\n";
     return kExitFailure;
   }
-  log::info("listening", {{"address", config.http_address}, {"port", static_cast<int>(server.port())}});
 
   int sig = wait_for_shutdown_signal(signals);
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
