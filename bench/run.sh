@@ -63,9 +63,10 @@ pids+=($!)
 wait_http "http://127.0.0.1:$ng_port/health"
 
 # wrk prints "Requests/sec: N" and, with --latency, a "99% X" line in ms/us/s.
-measure() {  # url -> "rps p99_ms"
-  local out rps p99 value unit
-  out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$1")
+measure() {  # url [wrk args...] -> "rps p99_ms"
+  local url=$1 out rps p99 value unit
+  shift
+  out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "$url")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   value=$(sed -E 's/[a-z]+$//' <<<"$p99"); unit=$(sed -E 's/^[0-9.]+//' <<<"$p99")
@@ -94,6 +95,39 @@ printf '%-7s %14s %12s %14s %12s %8s\n' median \
   "$(printf '%s\n' "${ng_rps[@]}" | median)" "$(printf '%s\n' "${ng_p99[@]}" | median)" \
   "$(printf '%s\n' "${ratios[@]}" | median)"
 echo "target: factoryops >= 0.5 x nginx (ratio column)"
+
+# Authenticated listing: a factory with 100 machines, GET /api/v1/devices?limit=100 with a
+# bearer token, against /health of the same process in the same run.
+fo=build/factoryops
+fo_env=(env FACTORYOPS_DATA_DIR="$work/data")
+"${fo_env[@]}" "$fo" admin create-factory --id bench --name "Bench Works" --timezone UTC >/dev/null
+password="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$password" | "${fo_env[@]}" "$fo" admin create-user --factory bench --email bench@bench.example \
+  --role super_admin --name "Bench" >/dev/null
+token=$(curl -fsS -H 'Content-Type: application/json' \
+  -d "{\"factory_id\":\"bench\",\"email\":\"bench@bench.example\",\"password\":\"$password\"}" \
+  "http://127.0.0.1:$fo_port/api/v1/auth/login" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+for i in $(seq -w 1 100); do
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"device_id\":\"meter-$i\",\"name\":\"Meter $i\",\"type\":\"energy-meter\",\"line\":\"line-$((10#$i % 4))\"}" \
+    "http://127.0.0.1:$fo_port/api/v1/devices"
+done
+echo
+echo "GET /api/v1/devices?limit=100 (100 machines, bearer token) vs GET /health, same process, $rounds rounds"
+printf '%-7s %14s %12s %14s %12s %8s\n' round "devices r/s" "p99 ms" "health r/s" "p99 ms" ratio
+dv_rps=(); dv_p99=(); h_rps=(); h_p99=(); dv_ratios=()
+for round in $(seq 1 "$rounds"); do
+  read -r a ap < <(measure "http://127.0.0.1:$fo_port/api/v1/devices?limit=100" -H "Authorization: Bearer $token")
+  read -r b bp < <(measure "http://127.0.0.1:$fo_port/health")
+  r=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')
+  dv_rps+=("$a"); dv_p99+=("$ap"); h_rps+=("$b"); h_p99+=("$bp"); dv_ratios+=("$r")
+  printf '%-7s %14s %12s %14s %12s %8s\n' "$round" "$a" "$ap" "$b" "$bp" "$r"
+done
+printf '%-7s %14s %12s %14s %12s %8s\n' median \
+  "$(printf '%s\n' "${dv_rps[@]}" | median)" "$(printf '%s\n' "${dv_p99[@]}" | median)" \
+  "$(printf '%s\n' "${h_rps[@]}" | median)" "$(printf '%s\n' "${h_p99[@]}" | median)" \
+  "$(printf '%s\n' "${dv_ratios[@]}" | median)"
+echo "target: devices >= 0.5 x health (ratio column)"
 
 shopt -s nullglob
 micro=(build/bench/*_bench)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the given factoryops binary on a free loopback port with a throw-away data
-# directory, runs the browser end-to-end suite against it, and stops it whatever happens.
+# directory holding one demo factory and its super admin, runs the browser end-to-end suite
+# against it, and stops it whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -11,17 +12,47 @@ data=$(mktemp -d "${TMPDIR:-/tmp}/factoryops-e2e-XXXXXX")
 port=$(while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; break; }; done)
 secret="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "$secret" >>"$logs/secrets.txt"
+# The super admin's password: 32 random characters, recorded like the JWT secret so the log
+# scan can tell it never leaked into a log. The server refuses a password that contains the
+# factory id or the email, so draw again in the unlikely case it does.
+while :; do
+  admin_password=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
+  shopt -s nocasematch
+  [[ $admin_password == *e2e* || $admin_password == *admin* ]] || break
+done
+shopt -u nocasematch
+echo "$admin_password" >>"$logs/secrets.txt"
 
-FACTORYOPS_HTTP_PORT=$port FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_DATA_DIR="$data" \
-  FACTORYOPS_STATIC_DIR="$root/frontend/dist" FACTORYOPS_JWT_SECRET="$secret" \
-  "$binary" serve --roles=all >>"$logs/factoryops-e2e.log" 2>&1 &
-pid=$!
+export FACTORYOPS_HTTP_PORT=$port FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_DATA_DIR="$data" \
+  FACTORYOPS_STATIC_DIR="$root/frontend/dist" FACTORYOPS_JWT_SECRET="$secret"
+
+export FACTORYOPS_E2E_FACTORY=e2e FACTORYOPS_E2E_EMAIL=admin@e2e.example \
+  FACTORYOPS_E2E_SECRETS_FILE="$logs/secrets.txt" \
+  FACTORYOPS_E2E_PASSWORD="$admin_password"
+
+pid=
 cleanup() {
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
   rm -rf "$data"
 }
 trap cleanup EXIT
+
+# The demo tenant, made with the same commands an operator uses.
+"$binary" migrate >>"$logs/factoryops-e2e.log" 2>&1 || {
+  echo "factoryops migrate failed; see $logs/factoryops-e2e.log" >&2; exit 1; }
+"$binary" admin create-factory --id "$FACTORYOPS_E2E_FACTORY" --name "E2E Works" --timezone UTC \
+  >>"$logs/factoryops-e2e.log" 2>&1 || {
+  echo "factoryops admin create-factory failed; see $logs/factoryops-e2e.log" >&2; exit 1; }
+printf '%s\n' "$admin_password" |
+  "$binary" admin create-user --factory "$FACTORYOPS_E2E_FACTORY" --email "$FACTORYOPS_E2E_EMAIL" \
+    --role super_admin --name "E2E Admin" >>"$logs/factoryops-e2e.log" 2>&1 || {
+  echo "factoryops admin create-user failed; see $logs/factoryops-e2e.log" >&2; exit 1; }
+
+"$binary" serve --roles=all >>"$logs/factoryops-e2e.log" 2>&1 &
+pid=$!
 
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break

@@ -13,7 +13,7 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 service_packages=(
-  mariadb-server mariadb-client redis-server mosquitto mosquitto-clients influxdb nginx-light sqlite3
+  mariadb-server mariadb-client redis-server mosquitto mosquitto-clients influxdb nginx-light sqlite3 tzdata
 )
 tool_packages=(
   clang-format clang-tidy cppcheck gcovr wrk chromium curl ca-certificates procps psmisc iproute2

@@ -15,6 +15,19 @@ if ss -ltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then
   exit 1
 fi
 
+# A demo factory and its super admin, created once per data directory. The password is kept
+# (readable by the owner only) so every later `make up` can print the login again.
+demo_login="$FACTORYOPS_DATA_DIR/demo-login.txt"
+if [ ! -f "$demo_login" ]; then
+  build/factoryops migrate >/dev/null
+  build/factoryops admin create-factory --id demo --name "Demo Plant" --timezone UTC >/dev/null
+  password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+  printf '%s\n' "$password" | build/factoryops admin create-user --factory demo --email admin@demo.example \
+    --role super_admin --name "Demo Admin" >/dev/null
+  (umask 077 && printf 'factory_id=demo\nemail=admin@demo.example\npassword=%s\n' "$password" >"$demo_login")
+fi
+demo_password=$(sed -n 's/^password=//p' "$demo_login")
+
 cat <<MSG
 
   FactoryOps is starting on the embedded default.
@@ -22,6 +35,8 @@ cat <<MSG
     API reference  http://localhost:$port/api/docs
     health         http://localhost:$port/health
     data           $FACTORYOPS_DATA_DIR
+    sign in        factory "demo", admin@demo.example, password $demo_password
+                   (kept in $demo_login)
   Press Ctrl-C to stop.
 
 MSG

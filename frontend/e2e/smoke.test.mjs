@@ -6,8 +6,12 @@
 // FACTORYOPS_E2E_URL          server to test (required)
 // FACTORYOPS_E2E_SCREENSHOTS  where each test saves a full-page PNG (default ../build/e2e)
 // FACTORYOPS_E2E_CHROMIUM     browser binary (default /usr/bin/chromium, Debian's package)
+// FACTORYOPS_E2E_FACTORY, FACTORYOPS_E2E_EMAIL, FACTORYOPS_E2E_PASSWORD
+//                             a super admin of a factory on that server (scripts/e2e.sh makes one)
+// FACTORYOPS_E2E_SECRETS_FILE optional: passwords and keys the tests create are appended here so
+//                             the log scan can check none of them was logged
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +30,34 @@ const screenshotDir = resolve(
 );
 const chromiumPath = process.env.FACTORYOPS_E2E_CHROMIUM || '/usr/bin/chromium';
 
-const unavailableSections = ['Machines', 'Rules', 'Analytics', 'Reports', 'Users'];
+const unavailableSections = ['Rules', 'Analytics', 'Reports'];
 const TEST_TIMEOUT_MS = 60_000;
+
+/** The super admin the run was given; a test that needs it fails (never skips) without it. */
+function superAdmin() {
+  const factory = process.env.FACTORYOPS_E2E_FACTORY;
+  const email = process.env.FACTORYOPS_E2E_EMAIL;
+  const password = process.env.FACTORYOPS_E2E_PASSWORD;
+  assert.ok(
+    factory && email && password,
+    'Set FACTORYOPS_E2E_FACTORY, FACTORYOPS_E2E_EMAIL and FACTORYOPS_E2E_PASSWORD to a super ' +
+      'admin of the server under test (scripts/e2e.sh creates one with factoryops admin).',
+  );
+  return { factory, email, password };
+}
+
+/**
+ * Records a secret the test created, so scripts/check_log_secrets.sh looks for it too.
+ *
+ * @param {string} value
+ */
+async function registerSecret(value) {
+  const file = process.env.FACTORYOPS_E2E_SECRETS_FILE;
+  if (file) await appendFile(file, `${value}\n`);
+}
+
+/** A unique suffix so reruns against one server do not collide. */
+const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 
 /** @type {import('playwright-core').Browser} */
 let browser;
@@ -65,6 +95,22 @@ after(async () => {
  */
 async function inPage(name, body) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    await inContextPage(context, name, body);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * Like inPage, but in a context the caller owns, so one test can drive two browsers (two
+ * people) side by side.
+ *
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {string} name
+ * @param {(page: import('playwright-core').Page) => Promise<void>} body
+ */
+async function inContextPage(context, name, body) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   /** @type {string[]} */
@@ -86,7 +132,7 @@ async function inPage(name, body) {
     await body(page);
   } finally {
     await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-    await context.close();
+    await page.close();
   }
   assert.deepEqual(problems, [], 'the page behaved badly');
 }
@@ -109,9 +155,47 @@ async function waitForText(locator, expected) {
   assert.equal(actual, expected);
 }
 
+/**
+ * Signs in through the form and waits for the page it leads to. A refusal fails with the
+ * message the app showed, so a missing or broken backend route is obvious from the report.
+ *
+ * @param {import('playwright-core').Page} page
+ * @param {{factory: string, email: string, password: string}} who
+ * @param {string} [path]  page to ask for; the app sends a visitor to sign in and back
+ */
+async function signIn(page, who, path = '/') {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Factory ID', { exact: true }).fill(who.factory);
+  await page.getByLabel('Email', { exact: true }).fill(who.email);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const signedIn = page.getByTestId('session-email');
+  // Only an alert on the sign-in form counts as a refusal, not an error card on the next page.
+  const refused = page
+    .getByRole('main')
+    .filter({ has: page.getByRole('heading', { name: 'Sign in' }) })
+    .getByRole('alert');
+  await Promise.race([signedIn.waitFor(), refused.waitFor()]);
+  if (!(await signedIn.isVisible()) && (await refused.isVisible())) {
+    assert.fail(`sign-in as ${who.email} was refused: ${(await refused.textContent())?.trim()}`);
+  }
+  assert.equal((await signedIn.textContent())?.trim(), who.email);
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<string[]>} the labels of the menu's links, in order
+ */
+async function menuLinks(page) {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.waitFor();
+  return (await nav.getByRole('link').allTextContents()).map((t) => t.trim());
+}
+
 test('dashboard shows the system status reported by the server', { timeout: TEST_TIMEOUT_MS }, () =>
   inPage('dashboard', async (page) => {
-    await page.goto(`${baseUrl}/`);
+    await signIn(page, superAdmin());
     const status = page.getByRole('region', { name: 'System status' });
     await status.waitFor();
     await waitForText(status.getByTestId('overall-status'), 'healthy');
@@ -121,22 +205,26 @@ test('dashboard shows the system status reported by the server', { timeout: TEST
     const version = page.getByTestId('server-version');
     await version.waitFor();
     assert.match((await version.textContent()) ?? '', /^\d+\.\d+\.\d+/);
+
+    const machines = page.getByRole('region', { name: 'Machines' });
+    const count = machines.getByTestId('machine-count');
+    const failed = machines.getByRole('alert');
+    await Promise.race([count.waitFor(), failed.waitFor()]);
+    if (!(await count.isVisible())) {
+      assert.fail(`the machine count failed: ${(await failed.textContent())?.trim()}`);
+    }
+    assert.match((await count.textContent()) ?? '', /^\d+$/);
   }),
 );
 
 test(
-  'sections without a backend are shown disabled and are not links',
+  'a super admin sees every section; those without a backend are disabled, not links',
   { timeout: TEST_TIMEOUT_MS },
   () =>
     inPage('navigation', async (page) => {
-      await page.goto(`${baseUrl}/`);
+      await signIn(page, superAdmin());
+      assert.deepEqual(await menuLinks(page), ['Dashboard', 'Machines', 'Users', 'Audit log']);
       const nav = page.getByRole('navigation', { name: 'Main' });
-      await nav.waitFor();
-
-      const links = nav.getByRole('link');
-      assert.equal(await links.count(), 1);
-      assert.equal((await links.first().textContent())?.trim(), 'Dashboard');
-      assert.equal(await links.first().getAttribute('href'), '/');
 
       for (const label of unavailableSections) {
         const item = nav.getByRole('listitem').filter({ hasText: label });
@@ -151,13 +239,32 @@ test(
         assert.match(facts.text ?? '', /not yet available/);
       }
 
-      await nav.getByRole('listitem').filter({ hasText: 'Machines' }).click();
+      await nav.getByRole('listitem').filter({ hasText: 'Rules' }).click();
       assert.equal(new URL(page.url()).pathname, '/');
+
+      await nav.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+      await page.getByRole('cell', { name: 'auth.login', exact: true }).first().waitFor();
     }),
+);
+
+test('a visitor without a session is sent to sign in and back', { timeout: TEST_TIMEOUT_MS }, () =>
+  inPage('sign-in-redirect', async (page) => {
+    await page.goto(`${baseUrl}/machines`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/login');
+    assert.equal(url.searchParams.get('next'), '/machines');
+
+    await signIn(page, superAdmin(), '/machines');
+    await page.getByRole('heading', { name: 'Machines' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/machines');
+  }),
 );
 
 test('an unknown address shows the not-found page', { timeout: TEST_TIMEOUT_MS }, () =>
   inPage('not-found', async (page) => {
+    await signIn(page, superAdmin());
     const response = await page.goto(`${baseUrl}/some/unknown/route`);
     assert.ok(response, 'no response');
     assert.match(response.headers()['content-type'] ?? '', /text\/html/);
@@ -207,5 +314,162 @@ test('the API reference renders the published OpenAPI document', { timeout: TEST
     const spec = await specRequest;
     assert.equal(spec.status(), 200);
     await page.locator('.opblock-summary-path[data-path="/health"]').waitFor({ timeout: 20_000 });
+  }),
+);
+
+test(
+  'an invited admin without the machines permission has no Users page',
+  { timeout: 2 * TEST_TIMEOUT_MS },
+  async () => {
+    const boss = superAdmin();
+    const invitee = {
+      factory: boss.factory,
+      email: `admin-${runId}@e2e.example`,
+      password: `Invitee-${runId}-${Math.random().toString(36).slice(2)}`,
+    };
+    await registerSecret(invitee.password);
+
+    // The super admin invites an admin who may manage rules but not machines.
+    /** @type {string} */
+    let inviteUrl = '';
+    await inPage('invite', async (page) => {
+      await signIn(page, boss, '/users');
+      await page.getByRole('heading', { name: 'Users' }).waitFor();
+      await page.getByRole('button', { name: 'Invite' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Invite a user' });
+      await dialog.getByLabel('Email').fill(invitee.email);
+      await dialog.getByLabel('Role').selectOption('admin');
+      await dialog.getByLabel('Rules').check();
+      assert.equal(await dialog.getByLabel('Machines').isChecked(), false);
+      await dialog.getByRole('button', { name: 'Create invitation' }).click();
+
+      const created = page.getByRole('dialog', { name: 'Invitation created' });
+      const link = created.getByTestId('invite-url');
+      const refused = dialog.getByRole('alert');
+      await Promise.race([link.waitFor(), refused.waitFor()]);
+      if (await refused.isVisible()) {
+        assert.fail(`the invitation was refused: ${(await refused.textContent())?.trim()}`);
+      }
+      inviteUrl = ((await link.textContent()) ?? '').trim();
+      assert.match(inviteUrl, /^http.*\/accept-invite\?token=.+/, 'the link is not absolute');
+      assert.equal(new URL(inviteUrl).origin, baseOrigin);
+      await registerSecret(new URL(inviteUrl).searchParams.get('token') ?? '');
+      await created.getByRole('button', { name: 'Done' }).click();
+      // An invitation is not an account yet: the list gains the user only once it is accepted.
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+    });
+
+    // The invitee opens the link in a browser of their own.
+    const theirs = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      await inContextPage(theirs, 'accept-invite', async (page) => {
+        await page.goto(inviteUrl);
+        await page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
+        await page.getByLabel('Your name').fill('Invited Admin');
+        await page.getByLabel('Password', { exact: true }).fill(invitee.password);
+        await page.getByLabel('Repeat password').fill(invitee.password);
+        await page.getByRole('button', { name: 'Create account' }).click();
+        const dashboard = page.getByRole('heading', { name: 'Dashboard' });
+        const refused = page
+          .getByRole('main')
+          .filter({ has: page.getByRole('heading', { name: 'Accept your invitation' }) })
+          .getByRole('alert');
+        await Promise.race([dashboard.waitFor(), refused.waitFor()]);
+        if (!(await dashboard.isVisible()) && (await refused.isVisible())) {
+          assert.fail(`accepting the invitation failed: ${(await refused.textContent())?.trim()}`);
+        }
+        assert.equal(
+          (await page.getByTestId('session-email').textContent())?.trim(),
+          invitee.email,
+        );
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      });
+
+      // Signing in again with the chosen password, the admin finds no Users section.
+      await inContextPage(theirs, 'admin-navigation', async (page) => {
+        await signIn(page, invitee);
+        assert.deepEqual(await menuLinks(page), ['Dashboard', 'Machines']);
+        const nav = page.getByRole('navigation', { name: 'Main' });
+        assert.equal(await nav.getByText('Users', { exact: true }).count(), 0);
+        assert.equal(await nav.getByText('Audit log', { exact: true }).count(), 0);
+        await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+        await page.goto(`${baseUrl}/users`);
+        await page.getByRole('heading', { name: "You don't have access to this page" }).waitFor();
+
+        // Machines are visible to every admin, but only as a list without write actions.
+        await page.goto(`${baseUrl}/machines`);
+        await page.getByRole('heading', { name: 'Machines' }).waitFor();
+        await page.getByRole('region', { name: 'Registry' }).waitFor();
+        assert.equal(await page.getByRole('button', { name: 'Register machine' }).count(), 0);
+      });
+    } finally {
+      await theirs.close();
+    }
+
+    // The super admin sees the new account in the list, active and with Rules only.
+    await inPage('users-after-accept', async (page) => {
+      await signIn(page, boss, '/users');
+      const row = page.getByTestId(`user-row-${invitee.email}`);
+      await row.waitFor();
+      await row.getByText('Invited Admin').waitFor();
+      assert.deepEqual(
+        (
+          await row
+            .getByRole('list', { name: 'Permissions' })
+            .getByRole('listitem')
+            .allTextContents()
+        ).map((t) => t.trim()),
+        ['Rules'],
+      );
+    });
+  },
+);
+
+test('a new machine shows its API key exactly once', { timeout: TEST_TIMEOUT_MS }, () =>
+  inPage('machine-key', async (page) => {
+    const deviceId = `press-${runId}`;
+    await signIn(page, superAdmin(), '/machines');
+    await page.getByRole('heading', { name: 'Machines' }).waitFor();
+    await page.getByRole('button', { name: 'Register machine' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Register machine' });
+    await dialog.getByLabel('Device ID').fill(deviceId);
+    await dialog.getByLabel('Name').fill('Press E2E');
+    await dialog.getByLabel('Type').fill('press');
+    await dialog.getByLabel('Rated power (kW)').fill('55');
+    await dialog.getByLabel('Metadata (JSON)').fill('{"vendor": "E2E"}');
+    await dialog.getByRole('button', { name: 'Register' }).click();
+
+    const keyText = page.getByTestId('api-key');
+    const refused = dialog.getByRole('alert');
+    await Promise.race([keyText.waitFor(), refused.waitFor()]);
+    if (await refused.isVisible()) {
+      assert.fail(`registering the machine failed: ${(await refused.textContent())?.trim()}`);
+    }
+    const key = ((await keyText.textContent()) ?? '').trim();
+    await registerSecret(key);
+    assert.match(key, /^fo_[A-Za-z0-9_-]{43}$/, 'the key is not fo_ plus 43 base64url characters');
+    await page.getByTestId('api-key-panel').getByText('cannot be shown again').waitFor();
+    await page.getByRole('button', { name: 'I have stored the key' }).click();
+
+    const row = page.getByTestId(`machine-row-${deviceId}`);
+    await row.waitFor();
+    assert.ok(!(await page.content()).includes(key), 'the key is still on the page');
+
+    await page.reload();
+    await row.waitFor();
+    assert.ok(!(await page.content()).includes(key), 'the key came back after a reload');
+
+    await row.getByRole('link', { name: deviceId }).click();
+    const prefix = page.getByTestId('api-key-prefix');
+    await prefix.waitFor();
+    assert.equal(((await prefix.textContent()) ?? '').trim(), `${key.slice(0, 8)}…`);
+    assert.ok(!(await page.content()).includes(key), 'the detail page shows the whole key');
+    await page
+      .getByText(
+        'No parameters discovered yet — they appear when the machine first sends telemetry.',
+      )
+      .waitFor();
   }),
 );

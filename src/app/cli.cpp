@@ -50,6 +50,23 @@ int run_cli(int argc, char** argv) {
   admin_cmd->require_subcommand(1);
   admin_cmd->add_subcommand("show-config", "Print the effective configuration (secrets hidden)");
 
+  auto* create_factory_cmd = admin_cmd->add_subcommand("create-factory", "Create a factory (tenant)");
+  std::string factory_id, factory_name, timezone;
+  create_factory_cmd->add_option("--id", factory_id, "Factory id: [a-z0-9][a-z0-9_-]{0,63}")->required();
+  create_factory_cmd->add_option("--name", factory_name, "Display name")->required();
+  create_factory_cmd->add_option("--timezone", timezone, "IANA time zone, e.g. Asia/Kolkata")->required();
+
+  auto* create_user_cmd = admin_cmd->add_subcommand(
+      "create-user", "Create a user; the password is read from stdin, or generated and printed once");
+  std::string user_factory, user_email, user_role, user_name;
+  create_user_cmd->add_option("--factory", user_factory, "Factory id")->required();
+  create_user_cmd->add_option("--email", user_email, "Email address (the sign-in name)")->required();
+  create_user_cmd->add_option("--role", user_role, "super_admin or admin")->required();
+  create_user_cmd->add_option("--name", user_name, "Display name");
+
+  admin_cmd->add_subcommand("rotate-jwt-key",
+                            "Append a new JWT signing key to the key file (old keys keep verifying)");
+
   cli.add_subcommand("version", "Print the version");
 
   try {
@@ -86,6 +103,11 @@ int run_cli(int argc, char** argv) {
     init_logging(config, "cli");
     if (migrate_cmd->parsed()) return migrate(config, status_only);
     if (admin_cmd->got_subcommand("show-config")) return show_config(config);
+    if (admin_cmd->got_subcommand("create-factory"))
+      return create_factory(config, factory_id, factory_name, timezone);
+    if (admin_cmd->got_subcommand("create-user"))
+      return create_user(config, user_factory, user_email, user_role, user_name);
+    if (admin_cmd->got_subcommand("rotate-jwt-key")) return rotate_jwt_key(config);
   } catch (const core::ConfigError& e) {
     std::cerr << "factoryops: configuration error: " << e.what() << "\n";
     return kExitUsage;

@@ -1,23 +1,41 @@
 #include "app/commands.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
+#include "api/audit_routes.hpp"
+#include "api/auth_routes.hpp"
+#include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/system_routes.hpp"
+#include "api/user_routes.hpp"
 #include "app/cli.hpp"
 #include "app/roles.hpp"
+#include "audit/audit_service.hpp"
+#include "auth/jwt_authenticator.hpp"
+#include "auth/key_ring_source.hpp"
+#include "auth/password.hpp"
+#include "auth/session_service.hpp"
+#include "core/errors.hpp"
+#include "core/ids.hpp"
 #include "core/logging.hpp"
 #include "core/thread_pool.hpp"
 #include "core/version.hpp"
 #include "db/database.hpp"
+#include "db/factory_repository.hpp"
 #include "db/migrations.hpp"
+#include "devices/device_service.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "users/user_service.hpp"
 
 namespace factoryops::app {
 namespace {
@@ -46,6 +64,14 @@ void prepare_schema(db::Database& database) {
   }
 }
 
+// Admin commands open the store as serve does: SQLite is migrated in place, a shared
+// MySQL/MariaDB schema must already be current.
+std::unique_ptr<db::Database> open_prepared_database(const core::Config& config) {
+  auto database = open_database(config);
+  prepare_schema(*database);
+  return database;
+}
+
 sigset_t shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -55,18 +81,44 @@ sigset_t shutdown_signals() {
   return set;
 }
 
-// Blocks until SIGTERM or SIGINT. The signals are blocked in every thread (the mask is set
-// before any thread starts), so only this sigwait sees them.
-int wait_for_shutdown_signal(const sigset_t& set) {
+// Blocks until SIGTERM or SIGINT; SIGHUP runs `reload` (re-read keys) and keeps waiting.
+// The signals are blocked in every thread (the mask is set before any thread starts), so
+// only this sigwait sees them.
+int wait_for_shutdown_signal(const sigset_t& set, const std::function<void()>& reload) {
   while (true) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      log::info("SIGHUP received; nothing to reload in this version");
+      log::info("SIGHUP received; reloading");
+      if (reload) reload();
       continue;
     }
     return sig;
   }
+}
+
+// Exit codes of the admin commands: a bad field is a usage error (2), a conflict a failure (1).
+int report_admin_error(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const core::Invalid& e) {
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const core::Conflict& e) {
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+bool timezone_exists(const std::string& name) {
+  if (name == "UTC") return true;
+  if (!db::is_plausible_timezone(name)) return false;
+  const char* tzdir = std::getenv("TZDIR");
+  std::filesystem::path file = std::filesystem::path(tzdir != nullptr ? tzdir : "/usr/share/zoneinfo") / name;
+  std::ifstream in(file, std::ios::binary);
+  char magic[4] = {};
+  // Zone files start with "TZif"; directories and other files under zoneinfo are not zones.
+  return in.read(magic, 4) && std::string_view(magic, 4) == "TZif";
 }
 
 }  // namespace
@@ -102,11 +154,35 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   api::HealthService health(join_roles(roles), {{std::string(database->backend_name()), true,
                                                  [db_ptr] { return db_ptr->ping(); }}});
 
+  // Identity: signing keys, the authenticator every secured route uses, sessions, users and
+  // the audit trail. Built after the database, which they all read.
+  std::unique_ptr<auth::KeyRingSource> keys;
+  try {
+    keys = std::make_unique<auth::KeyRingSource>(auth::key_ring_options(config));
+  } catch (const std::exception& e) {
+    log::error("cannot load the JWT signing keys", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  auth::JwtAuthenticator authenticator(*keys, *database);
+  users::UserService user_service(*database);
+  auth::SessionOptions session_options;
+  session_options.access_token_ttl_seconds = config.access_token_ttl_seconds;
+  session_options.refresh_token_ttl_seconds = config.refresh_token_ttl_seconds;
+  auth::SessionService sessions(*database, *keys, user_service, session_options);
+  audit::AuditService audit_service(*database);
+  devices::DeviceService device_service(*database);
+  std::function<void()> reload = [&keys] { keys->reload(); };
+
   http::Router router;
   api::register_system_routes(router, {.health = &health,
                                        .metrics = nullptr,
                                        .info = {std::string(core::version()), roles,
                                                 std::string(database->backend_name()), started_at}});
+  api::register_auth_routes(router, authenticator, sessions);
+  api::register_user_routes(router, authenticator, user_service);
+  api::register_audit_routes(router, authenticator, audit_service);
+  api::register_device_routes(router, authenticator, device_service);
 
   http::ServerOptions options;
   options.address = config.http_address;
@@ -126,7 +202,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     return kExitFailure;
   }
 
-  int sig = wait_for_shutdown_signal(signals);
+  int sig = wait_for_shutdown_signal(signals, reload);
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                               {"grace_seconds", config.shutdown_grace_seconds}});
   server.stop(std::chrono::seconds(config.shutdown_grace_seconds));
@@ -152,6 +228,75 @@ int migrate(const core::Config& config, bool status_only) {
   for (const auto& name : applied) std::printf("applied %s\n", name.c_str());
   std::printf("schema is up to date (%s, %zu migrations)\n", std::string(database->backend_name()).c_str(),
               db::embedded_migrations(database->dialect()).size());
+  return kExitOk;
+}
+
+int create_factory(const core::Config& config, const std::string& id, const std::string& name,
+                   const std::string& timezone) {
+  try {
+    core::FactoryId factory_id(id);
+    if (!timezone_exists(timezone)) {
+      throw core::Invalid("timezone",
+                          "'" + timezone +
+                              "' is not an IANA time zone known to this system (e.g. Asia/Kolkata, "
+                              "UTC); the zone database comes from the tzdata package");
+    }
+    auto database = open_prepared_database(config);
+    auto factory = db::FactoryRepository(*database).create(db::Factory{factory_id, name, timezone, 0, 0});
+    std::printf("created factory %s (%s, %s)\n", factory.id.str().c_str(), factory.name.c_str(),
+                factory.timezone.c_str());
+    return kExitOk;
+  } catch (const core::Invalid&) {
+    return report_admin_error(std::current_exception());
+  } catch (const core::Conflict&) {
+    return report_admin_error(std::current_exception());
+  }
+}
+
+int create_user(const core::Config& config, const std::string& factory_text, const std::string& email,
+                const std::string& role_text, const std::string& name) {
+  try {
+    core::FactoryId factory_id(factory_text);
+    auto role = auth::parse_role(role_text);
+    if (!role) throw core::Invalid("role", "must be super_admin or admin");
+    std::string password;
+    bool generated = false;
+    if (isatty(STDIN_FILENO) == 0) {
+      std::getline(std::cin, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+    }
+    if (password.empty()) {
+      generated = true;
+      do {
+        password = auth::generate_password();
+      } while (auth::password_problem(password, email, factory_id.str()));
+    }
+    auto database = open_prepared_database(config);
+    users::UserService service(*database);
+    users::User user;
+    try {
+      user = service.create(factory_id, email, name, *role, password);
+    } catch (const core::NotFound& e) {
+      throw core::Invalid("factory", e.what());
+    }
+    std::printf("created user %lld %s (%s) in factory %s\n", static_cast<long long>(user.id),
+                user.email.c_str(), std::string(auth::role_name(user.role)).c_str(),
+                user.factory_id.str().c_str());
+    // Printed once, on stdout only, never logged.
+    if (generated) std::printf("generated password (shown once): %s\n", password.c_str());
+    return kExitOk;
+  } catch (const core::Invalid&) {
+    return report_admin_error(std::current_exception());
+  } catch (const core::Conflict&) {
+    return report_admin_error(std::current_exception());
+  }
+}
+
+int rotate_jwt_key(const core::Config& config) {
+  auto file = auth::key_file_path(config);
+  std::string kid = auth::rotate_key_file(file);
+  std::printf("added key %s to %s; it signs new tokens once servers reload (SIGHUP, or within seconds)\n",
+              kid.c_str(), file.c_str());
   return kExitOk;
 }
 

@@ -124,6 +124,10 @@ const std::vector<KeySpec>& key_specs() {
       {"redis_url", true, url_setter(&Config::redis_url, {"redis://", "rediss://", "unix://"}, true)},
       {"mqtt_url", true, url_setter(&Config::mqtt_url, {"mqtt://", "mqtts://", "tcp://", "ssl://"}, false)},
       {"jwt_secret", true, string_setter(&Config::jwt_secret)},
+      {"jwt_keys_file", false, path_setter(&Config::jwt_keys_file)},
+      {"access_token_ttl_seconds", false, int_setter(&Config::access_token_ttl_seconds, 60, 24 * 3600)},
+      {"refresh_token_ttl_seconds", false,
+       int_setter(&Config::refresh_token_ttl_seconds, 300, 90 * 24 * 3600)},
   };
   return kSpecs;
 }
@@ -286,6 +290,10 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"redis_url", url(c.redis_url)},
       {"mqtt_url", url(c.mqtt_url)},
       {"jwt_secret", hide(c.jwt_secret)},
+      {"jwt_keys_file",
+       c.jwt_keys_file.empty() ? "(default: <data_dir>/jwt-keys)" : c.jwt_keys_file.string()},
+      {"access_token_ttl_seconds", std::to_string(c.access_token_ttl_seconds)},
+      {"refresh_token_ttl_seconds", std::to_string(c.refresh_token_ttl_seconds)},
   };
 }
 

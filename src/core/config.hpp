@@ -47,6 +47,10 @@ struct Config {
   std::string redis_url;  // empty: jobs use the SQL queue
   std::string mqtt_url = "mqtt://127.0.0.1:1883";
   std::string jwt_secret;
+  // Extra signing keys, one "kid secret" per line (the last signs). Empty: <data_dir>/jwt-keys.
+  std::filesystem::path jwt_keys_file;
+  int access_token_ttl_seconds = 15 * 60;
+  int refresh_token_ttl_seconds = 14 * 24 * 3600;
 
   bool production() const { return env == Environment::production; }
 };

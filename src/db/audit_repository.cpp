@@ -65,4 +65,49 @@ std::int64_t AuditRepository::count(const core::FactoryId& factory_id) {
       ->get_int(0);
 }
 
+AuditPage AuditRepository::search(const core::FactoryId& factory_id, const AuditFilter& filter,
+                                  Paging paging) {
+  if (paging.limit < 1 || paging.limit > Paging::kMaxLimit) {
+    throw core::Invalid("limit", "must be between 1 and " + std::to_string(Paging::kMaxLimit));
+  }
+  if (paging.offset < 0) throw core::Invalid("offset", "must not be negative");
+  std::string where = " WHERE a.factory_id = ?";
+  std::vector<Value> params{factory_id.str()};
+  if (filter.action) {
+    where += " AND a.action = ?";
+    params.emplace_back(*filter.action);
+  }
+  if (filter.user_id) {
+    where += " AND a.user_id = ?";
+    params.emplace_back(*filter.user_id);
+  }
+  if (filter.from_ms) {
+    where += " AND a.created_at >= ?";
+    params.emplace_back(*filter.from_ms);
+  }
+  if (filter.to_ms) {
+    where += " AND a.created_at <= ?";
+    params.emplace_back(*filter.to_ms);
+  }
+  auto conn = db_.acquire();
+  AuditPage page;
+  page.total = conn->query_one("SELECT COUNT(*) FROM audit_log a" + where, params)->get_int(0);
+  params.emplace_back(paging.limit);
+  params.emplace_back(paging.offset);
+  auto rows = conn->query(
+      "SELECT a.id, a.user_id, a.action, a.resource_type, a.resource_id, a.details, a.ip, a.request_id, "
+      "a.created_at, u.email FROM audit_log a LEFT JOIN users u ON u.factory_id = a.factory_id AND u.id = "
+      "a.user_id" +
+          where + " ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?",
+      params);
+  for (const auto& row : rows) {
+    AuditEntry e{row.get_optional_int(1),    row.get_string(2), row.get_string(3),
+                 row.get_optional_string(4), row.get_string(5), row.get_optional_string(6),
+                 row.get_optional_string(7)};
+    page.items.push_back(AuditListItem{AuditRecord{row.get_int(0), factory_id, std::move(e), row.get_int(8)},
+                                       row.get_optional_string(9)});
+  }
+  return page;
+}
+
 }  // namespace factoryops::db

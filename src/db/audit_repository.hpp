@@ -37,6 +37,24 @@ struct Paging {
   std::int64_t offset = 0;  // >= 0
 };
 
+// Filters of search(); every one optional. Times are inclusive bounds in ms.
+struct AuditFilter {
+  std::optional<std::string> action{};
+  std::optional<std::int64_t> user_id{};
+  std::optional<std::int64_t> from_ms{};
+  std::optional<std::int64_t> to_ms{};
+};
+
+struct AuditListItem {
+  AuditRecord record;
+  std::optional<std::string> user_email;  // the user's current email, when user_id names one
+};
+
+struct AuditPage {
+  std::vector<AuditListItem> items;
+  std::int64_t total = 0;  // entries matching the filter, ignoring paging
+};
+
 class AuditRepository {
  public:
   explicit AuditRepository(Database& db) : db_(db) {}
@@ -50,6 +68,8 @@ class AuditRepository {
   // Newest first (created_at, then id, descending). core::Invalid for out-of-range paging.
   std::vector<AuditRecord> list(const core::FactoryId& factory_id, Paging paging = {});
   std::int64_t count(const core::FactoryId& factory_id);
+  // Newest first, filtered, with the acting user's email. core::Invalid for bad paging.
+  AuditPage search(const core::FactoryId& factory_id, const AuditFilter& filter, Paging paging = {});
 
  private:
   Database& db_;

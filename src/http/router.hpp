@@ -30,6 +30,9 @@ struct RouteOptions {
   // Largest accepted request body in bytes; 0 means the server's default.
   std::size_t body_limit = 0;
   std::string summary{};  // an initializer keeps designated-initializer call sites warning-free
+  // Who may call the route: "public", or the auth::Action a caller must be allowed
+  // (api/secured.hpp sets it). Read by the isolation tests and the OpenAPI check.
+  std::string access = "public";
 };
 
 struct RouteEntry {

@@ -13,6 +13,14 @@ describe('parseErrorBody', () => {
     ).toEqual({ code: 'not_found', message: 'No such device.', requestId: 'req-1' });
   });
 
+  it('reads the field an invalid_argument error names', () => {
+    expect(
+      parseErrorBody({
+        error: { code: 'invalid_argument', message: 'm', request_id: 'r', field: 'name' },
+      }),
+    ).toEqual({ code: 'invalid_argument', message: 'm', requestId: 'r', field: 'name' });
+  });
+
   it('accepts the body as unparsed JSON text', () => {
     expect(
       parseErrorBody('{"error":{"code":"conflict","message":"Taken.","request_id":"r"}}'),

@@ -17,6 +17,8 @@ export class ApiError extends Error {
   readonly code: string;
   /** The server's request id, quoted when reporting a problem. */
   readonly requestId: string | null;
+  /** For a 400, the request field the server found at fault, when it named one. */
+  readonly field: string | null;
 
   constructor(init: {
     kind: ApiErrorKind;
@@ -24,6 +26,7 @@ export class ApiError extends Error {
     code: string;
     message: string;
     requestId?: string | null;
+    field?: string | null;
   }) {
     super(init.message);
     this.name = 'ApiError';
@@ -31,6 +34,7 @@ export class ApiError extends Error {
     this.status = init.status;
     this.code = init.code;
     this.requestId = init.requestId ?? null;
+    this.field = init.field ?? null;
   }
 }
 
@@ -44,7 +48,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function parseErrorBody(
   body: unknown,
-): { code: string; message: string; requestId: string | null } | null {
+): { code: string; message: string; requestId: string | null; field?: string } | null {
   let value = body;
   if (typeof value === 'string') {
     try {
@@ -54,9 +58,10 @@ export function parseErrorBody(
     }
   }
   if (!isRecord(value) || !isRecord(value.error)) return null;
-  const { code, message, request_id: requestId } = value.error;
+  const { code, message, request_id: requestId, field } = value.error;
   if (typeof code !== 'string' || code === '' || typeof message !== 'string') return null;
-  return { code, message, requestId: typeof requestId === 'string' ? requestId : null };
+  const parsed = { code, message, requestId: typeof requestId === 'string' ? requestId : null };
+  return typeof field === 'string' && field !== '' ? { ...parsed, field } : parsed;
 }
 
 /** Turns whatever a request threw into an ApiError; an ApiError passes through unchanged. */
@@ -82,6 +87,7 @@ export function toApiError(error: unknown): ApiError {
         code: parsed.code,
         message: parsed.message,
         requestId: parsed.requestId ?? (typeof headerId === 'string' ? headerId : null),
+        field: parsed.field ?? null,
       });
     }
     return new ApiError({

@@ -27,16 +27,37 @@ export interface LoginRequest {
   password: string;
 }
 
-export interface SessionUser {
-  /** Numeric or UUID depending on the metadata backend; treat it as opaque. */
-  id: string | number;
-  email: string;
-  name: string;
-  role: string;
-  factory_id: string;
+export type Role = 'super_admin' | 'admin';
+
+/** What an admin may do beyond viewing; a super admin may do everything regardless. */
+export interface Permissions {
+  rules: boolean;
+  analytics: boolean;
+  reports: boolean;
+  machines: boolean;
 }
 
-/** Body of a successful `POST /api/v1/auth/login`. */
+export const permissionNames = ['rules', 'analytics', 'reports', 'machines'] as const;
+export type PermissionName = (typeof permissionNames)[number];
+
+/** A user as every identity endpoint returns it. */
+export interface User {
+  /** Numeric or UUID depending on the metadata backend; treat it as opaque. */
+  id: string | number;
+  factory_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  permissions: Permissions;
+  is_active: boolean;
+  last_login_at: string | null;
+  created_at: string;
+}
+
+/** The user kept with the session. */
+export type SessionUser = User;
+
+/** Body of a successful login, refresh or invitation acceptance. */
 export interface LoginResponse {
   access_token: string;
   token_type: 'bearer';
@@ -45,11 +66,169 @@ export interface LoginResponse {
   user: SessionUser;
 }
 
+export interface AcceptInviteRequest {
+  token: string;
+  name: string;
+  password: string;
+}
+
+export interface ChangePasswordRequest {
+  current_password: string;
+  new_password: string;
+}
+
+export interface UserList {
+  items: User[];
+  total: number;
+}
+
+export interface InviteRequest {
+  email: string;
+  role: Role;
+  permissions?: Permissions;
+}
+
+export interface Invitation {
+  id: string | number;
+  email: string;
+  role: Role;
+  permissions: Permissions;
+  expires_at: string;
+}
+
+export interface InviteResponse {
+  invitation: Invitation;
+  /** Site-relative, e.g. `/accept-invite?token=…`. */
+  invite_url: string;
+}
+
+export interface UserUpdate {
+  role?: Role;
+  permissions?: Permissions;
+  is_active?: boolean;
+  name?: string;
+}
+
+export type DeviceStatus = 'unknown' | 'online' | 'offline';
+
+export interface Device {
+  device_id: string;
+  name: string;
+  /** Optional text fields are null when not set (the server stores "" as not set). */
+  type: string | null;
+  location: string | null;
+  line: string | null;
+  rated_power_kw: number | null;
+  metadata: Record<string, unknown> | null;
+  api_key_prefix: string;
+  is_enabled: boolean;
+  status: DeviceStatus;
+  last_seen_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeviceCreate {
+  device_id: string;
+  name: string;
+  type?: string | null;
+  location?: string | null;
+  line?: string | null;
+  rated_power_kw?: number | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export type DeviceUpdate = Partial<
+  Pick<Device, 'name' | 'type' | 'location' | 'line' | 'rated_power_kw' | 'metadata' | 'is_enabled'>
+>;
+
+/** A device together with its API key; the only time the key is ever sent. */
+export interface DeviceWithKey {
+  device: Device;
+  api_key: string;
+}
+
+export interface DeviceQuery {
+  limit?: number;
+  offset?: number;
+  search?: string;
+  type?: string;
+  line?: string;
+  location?: string;
+  status?: string;
+}
+
+export interface DeviceList {
+  items: Device[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface DeviceParameter {
+  parameter_key: string;
+  display_name: string | null;
+  unit: string | null;
+  data_type: string;
+  is_kpi_selected: boolean;
+  first_seen_at: string | null;
+  last_seen_at: string | null;
+}
+
+export type ParameterUpdate = Partial<
+  Pick<DeviceParameter, 'display_name' | 'unit' | 'is_kpi_selected'>
+>;
+
+export interface AuditEntry {
+  id: string | number;
+  user_id: string | number | null;
+  user_email: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  details: unknown;
+  ip: string | null;
+  request_id: string | null;
+  created_at: string;
+}
+
+export interface AuditQuery {
+  limit?: number;
+  offset?: number;
+  action?: string;
+  user_id?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface AuditList {
+  items: AuditEntry[];
+  total: number;
+}
+
+export const auditActions = [
+  'auth.login',
+  'auth.login_failed',
+  'auth.refresh_reuse',
+  'auth.logout',
+  'auth.password_changed',
+  'user.invited',
+  'user.invite_accepted',
+  'user.updated',
+  'user.deactivated',
+  'device.created',
+  'device.updated',
+  'device.deleted',
+  'device.key_rotated',
+] as const;
+
 /** The one error shape every FactoryOps endpoint uses. */
 export interface ErrorBody {
   error: {
     code: string;
     message: string;
     request_id: string;
+    /** Present on `invalid_argument` errors: the request field at fault. */
+    field?: string;
   };
 }

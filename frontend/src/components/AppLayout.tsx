@@ -1,10 +1,12 @@
 import { Link, Outlet } from 'react-router';
+import { useCurrentUser } from '../hooks/useCurrentUser';
 import { BrandMark } from './BrandMark';
 import { NavMenu } from './NavMenu';
 import { SessionMenu } from './SessionMenu';
 
-/** Frame of every signed-in-or-not page: sidebar navigation on wide screens, a top strip on narrow. */
+/** Frame of every signed-in page: sidebar navigation on wide screens, a top strip on narrow. */
 export function AppLayout() {
+  useCurrentUser();
   return (
     <div className="flex min-h-screen flex-col bg-slate-100 text-slate-900 md:flex-row">
       <a

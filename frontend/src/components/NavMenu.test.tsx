@@ -1,10 +1,13 @@
 import { render, screen, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import type { User } from '../api/types';
+import { machineAdmin, signInAs, superAdmin, viewerAdmin } from '../test/render';
 import { NavMenu } from './NavMenu';
 import { navSections } from './navigation';
 
-function renderNav() {
+function renderNav(user: User) {
+  signInAs(user);
   render(
     <MemoryRouter initialEntries={['/']}>
       <NavMenu />
@@ -13,28 +16,60 @@ function renderNav() {
   return screen.getByRole('navigation', { name: 'Main' });
 }
 
+const labels = (nav: HTMLElement) =>
+  within(nav)
+    .getAllByRole('listitem')
+    .map((item) => item.firstElementChild?.firstChild?.textContent);
+
+const links = (nav: HTMLElement) =>
+  within(nav)
+    .getAllByRole('link')
+    .map((link) => [link.textContent, link.getAttribute('href')]);
+
 describe('NavMenu', () => {
-  it('lists the sections in product order', () => {
-    const nav = renderNav();
-    const labels = within(nav)
-      .getAllByRole('listitem')
-      .map((item) => item.firstElementChild?.firstChild?.textContent);
-    expect(labels).toEqual(['Dashboard', 'Machines', 'Rules', 'Analytics', 'Reports', 'Users']);
+  it('gives a super admin every section, Users and Audit log included', () => {
+    const nav = renderNav(superAdmin);
+    expect(labels(nav)).toEqual([
+      'Dashboard',
+      'Machines',
+      'Rules',
+      'Analytics',
+      'Reports',
+      'Users',
+      'Audit log',
+    ]);
+    expect(links(nav)).toEqual([
+      ['Dashboard', '/'],
+      ['Machines', '/machines'],
+      ['Users', '/users'],
+      ['Audit log', '/audit-log'],
+    ]);
   });
 
-  it('renders the dashboard as the only link, marked as the current page', () => {
-    const nav = renderNav();
-    const links = within(nav).getAllByRole('link');
-    expect(links).toHaveLength(1);
-    expect(links[0]).toHaveTextContent('Dashboard');
-    expect(links[0]).toHaveAttribute('href', '/');
-    expect(links[0]).toHaveAttribute('aria-current', 'page');
+  it.each([
+    ['without permissions', viewerAdmin],
+    ['with the machines permission', machineAdmin],
+  ])('leaves Users and Audit log out for an admin %s', (_name, user) => {
+    const nav = renderNav(user);
+    expect(labels(nav)).toEqual(['Dashboard', 'Machines', 'Rules', 'Analytics', 'Reports']);
+    expect(links(nav)).toEqual([
+      ['Dashboard', '/'],
+      ['Machines', '/machines'],
+    ]);
   });
 
-  it.each(['Machines', 'Rules', 'Analytics', 'Reports', 'Users'])(
+  it('marks the current page', () => {
+    const nav = renderNav(superAdmin);
+    expect(within(nav).getByRole('link', { name: 'Dashboard' })).toHaveAttribute(
+      'aria-current',
+      'page',
+    );
+  });
+
+  it.each(['Rules', 'Analytics', 'Reports'])(
     'shows %s as disabled text with a hint, not as a link',
     (label) => {
-      const nav = renderNav();
+      const nav = renderNav(superAdmin);
       const item = within(nav).getByText(label);
       expect(item.closest('a')).toBeNull();
       expect(item).toHaveAttribute('aria-disabled', 'true');
@@ -44,6 +79,7 @@ describe('NavMenu', () => {
   );
 
   it('follows the data: a section flagged available becomes a link', () => {
+    signInAs(superAdmin);
     render(
       <MemoryRouter>
         <NavMenu sections={navSections.map((s) => ({ ...s, available: s.label === 'Rules' }))} />

@@ -1,4 +1,6 @@
 import { NavLink } from 'react-router';
+import { can } from '../auth/permissions';
+import { useSessionStore } from '../stores/session';
 import { navSections, type NavSection } from './navigation';
 
 const itemBase =
@@ -38,12 +40,17 @@ function UnavailableItem({ section }: { section: NavSection }) {
   );
 }
 
-/** Main navigation; sections without a server behind them are shown but cannot be opened. */
+/**
+ * Main navigation for the signed-in user: sections their role does not include are left out,
+ * sections without a server behind them yet are shown but cannot be opened.
+ */
 export function NavMenu({ sections = navSections }: { sections?: readonly NavSection[] }) {
+  const user = useSessionStore((state) => state.session?.user);
+  const visible = sections.filter((section) => can(user, section.requires));
   return (
     <nav aria-label="Main">
       <ul className="flex gap-1 overflow-x-auto md:flex-col md:overflow-visible">
-        {sections.map((section) => (
+        {visible.map((section) => (
           <li key={section.path}>
             {section.available ? (
               <AvailableItem section={section} />

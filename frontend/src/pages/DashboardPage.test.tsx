@@ -3,7 +3,14 @@ import userEvent from '@testing-library/user-event';
 import type MockAdapter from 'axios-mock-adapter';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HEALTH_REFRESH_MS } from '../hooks/useHealth';
-import { healthyReport, mockServer, renderApp, systemInfo } from '../test/render';
+import {
+  healthyReport,
+  mockServer,
+  renderApp,
+  signInAs,
+  systemInfo,
+  viewerAdmin,
+} from '../test/render';
 
 function card(name: string) {
   return screen.getByRole('region', { name });
@@ -13,6 +20,8 @@ describe('DashboardPage', () => {
   let server: MockAdapter;
   beforeEach(() => {
     server = mockServer();
+    signInAs(viewerAdmin);
+    server.onGet('/api/v1/devices').reply(200, { items: [], total: 7, limit: 1, offset: 0 });
   });
   afterEach(() => server.restore());
 
@@ -108,5 +117,14 @@ describe('DashboardPage', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('counts the machines with a one-item page of GET /api/v1/devices', async () => {
+    server.onGet('/health').reply(200, healthyReport);
+    server.onGet('/api/v1/system/info').reply(200, systemInfo);
+    renderApp('/');
+    expect(await within(card('Machines')).findByTestId('machine-count')).toHaveTextContent('7');
+    const request = server.history.get.find((r) => r.url === '/api/v1/devices')!;
+    expect(request.params).toEqual({ limit: 1 });
   });
 });

@@ -1,3 +1,4 @@
+import { MachinesCountCard } from '../components/MachinesCountCard';
 import { ServerInfoCard } from '../components/ServerInfoCard';
 import { SystemStatusCard } from '../components/SystemStatusCard';
 
@@ -12,6 +13,7 @@ export function DashboardPage() {
       <div className="grid items-start gap-4 lg:grid-cols-2">
         <SystemStatusCard />
         <ServerInfoCard />
+        <MachinesCountCard />
       </div>
     </>
   );

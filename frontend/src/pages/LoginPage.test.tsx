@@ -3,7 +3,14 @@ import userEvent from '@testing-library/user-event';
 import type MockAdapter from 'axios-mock-adapter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_STORAGE_KEY, useSessionStore } from '../stores/session';
-import { healthyReport, mockServer, renderApp, systemInfo } from '../test/render';
+import {
+  mockServer,
+  renderApp,
+  signInAs,
+  stubDashboard,
+  tokens,
+  viewerAdmin,
+} from '../test/render';
 import { validateLogin } from './loginValidation';
 
 const loginUrl = '/api/v1/auth/login';
@@ -125,21 +132,8 @@ describe('LoginPage', () => {
   });
 
   it('posts the credentials, keeps the session in sessionStorage and opens the dashboard', async () => {
-    server.onPost(loginUrl).reply(200, {
-      access_token: 'access-1',
-      token_type: 'bearer',
-      expires_in: 900,
-      refresh_token: 'refresh-1',
-      user: {
-        id: 'u1',
-        email: 'ana@plant.example',
-        name: 'Ana',
-        role: 'admin',
-        factory_id: 'plant-01',
-      },
-    });
-    server.onGet('/health').reply(200, healthyReport);
-    server.onGet('/api/v1/system/info').reply(200, systemInfo);
+    server.onPost(loginUrl).reply(200, tokens(viewerAdmin, 'access-1', 'refresh-1'));
+    stubDashboard(server);
     const { router } = renderApp('/login');
     await fillIn({ ...valid, email: ' ana@plant.example ' });
 
@@ -160,8 +154,46 @@ describe('LoginPage', () => {
 
     const header = screen.getByRole('banner');
     expect(within(header).getByText('ana@plant.example')).toBeInTheDocument();
+    server.onPost('/api/v1/auth/logout').reply(204);
     await userEvent.click(within(header).getByRole('button', { name: 'Sign out' }));
-    expect(within(header).getByRole('link', { name: 'Sign in' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument();
     expect(useSessionStore.getState().session).toBeNull();
+    const logout = server.history.post.find((r) => r.url === '/api/v1/auth/logout')!;
+    expect(JSON.parse(logout.data as string)).toEqual({ refresh_token: 'refresh-1' });
+  });
+
+  it('returns to the page in "next" after signing in', async () => {
+    server.onPost(loginUrl).reply(200, tokens(viewerAdmin));
+    server.onGet('/api/v1/devices').reply(200, { items: [], total: 0, limit: 20, offset: 0 });
+    const { router } = renderApp('/login?next=%2Fmachines%3Fsearch%3Dpump');
+    await fillIn(valid);
+    expect(await screen.findByRole('heading', { name: 'Machines' })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/machines');
+    expect(router.state.location.search).toBe('?search=pump');
+  });
+
+  it('ignores a "next" that points to another site', async () => {
+    server.onPost(loginUrl).reply(200, tokens(viewerAdmin));
+    stubDashboard(server);
+    const { router } = renderApp('/login?next=%2F%2Fevil.example%2F');
+    await fillIn(valid);
+    expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/');
+  });
+
+  it('explains why the user has to sign in again after the session ended', async () => {
+    signInAs(viewerAdmin, 'old', 'refresh-old');
+    stubDashboard(server);
+    server.onGet('/api/v1/devices').reply(401, {
+      error: { code: 'unauthorized', message: 'Token expired.', request_id: 'r' },
+    });
+    server.onPost('/api/v1/auth/refresh').reply(401, {
+      error: { code: 'unauthorized', message: 'Refresh token reused.', request_id: 'r' },
+    });
+    const { router } = renderApp('/machines');
+    expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/login');
+    expect(new URLSearchParams(router.state.location.search).get('next')).toBe('/machines');
+    expect(screen.getByRole('status')).toHaveTextContent('Your session has ended');
   });
 });

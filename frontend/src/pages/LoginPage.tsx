@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate, useSearchParams } from 'react-router';
 import { BrandMark } from '../components/BrandMark';
 import { useLogin } from '../hooks/useLogin';
+import { useSessionStore } from '../stores/session';
 import {
   signInErrorMessage,
   validateLogin,
@@ -64,8 +65,18 @@ function Field({ name, label, type, autoComplete, value, error, onChange, hint }
 const emptyFields: LoginFields = { factoryId: '', email: '', password: '' };
 const fieldOrder: (keyof LoginFields)[] = ['factoryId', 'email', 'password'];
 
+/** Where to go after signing in: a path on this site only, never another origin. */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (next.startsWith('/login')) return '/';
+  return next;
+}
+
 export function LoginPage() {
   const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const notice = useSessionStore((state) => state.notice);
   const loginMutation = useLogin();
   const [fields, setFields] = useState<LoginFields>(emptyFields);
   const [errors, setErrors] = useState<LoginFieldErrors>({});
@@ -91,7 +102,7 @@ export function LoginPage() {
     }
     loginMutation.mutate(
       { factory_id: fields.factoryId, email: fields.email.trim(), password: fields.password },
-      { onSuccess: () => void navigate('/', { replace: true }) },
+      { onSuccess: () => void navigate(next, { replace: true }) },
     );
   }
 
@@ -106,6 +117,14 @@ export function LoginPage() {
         <main className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
           <h1 className="text-lg font-semibold text-slate-900">Sign in</h1>
           <p className="mt-1 text-sm text-slate-500">Use the account your administrator created.</p>
+          {notice && !loginMutation.isError ? (
+            <div
+              role="status"
+              className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+            >
+              {notice}
+            </div>
+          ) : null}
           {loginMutation.isError ? (
             <div
               role="alert"
@@ -157,11 +176,6 @@ export function LoginPage() {
             </button>
           </form>
         </main>
-        <p className="mt-4 text-center text-sm">
-          <Link to="/" className="text-sky-800 hover:underline">
-            Back to the dashboard
-          </Link>
-        </p>
       </div>
     </div>
   );

@@ -13,7 +13,7 @@ export const FACTORY_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 // Deliberately loose: one "@", no spaces, dot-separated non-empty domain labels. Single-label
 // domains stay allowed because on-premises installations often use internal host names.
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*$/;
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*$/;
 
 export const messages = {
   factoryIdMissing: 'Enter your factory ID.',

@@ -16,16 +16,24 @@ export interface Session {
 
 interface SessionState {
   session: Session | null;
+  /** Why the last session ended, shown once on the sign-in page ("Your session expired…"). */
+  notice: string | null;
+  /** Stores the tokens of a login, refresh or accepted invitation. */
   signIn: (response: LoginResponse, now?: number) => void;
-  signOut: () => void;
+  signOut: (notice?: string) => void;
+  setUser: (user: SessionUser) => void;
+  clearNotice: () => void;
 }
 
 export const SESSION_STORAGE_KEY = 'factoryops.session';
+
+export const SESSION_EXPIRED_NOTICE = 'Your session has ended. Sign in again to continue.';
 
 export const useSessionStore = create<SessionState>()(
   persist(
     (set) => ({
       session: null,
+      notice: null,
       signIn: (response, now = Date.now()) =>
         set({
           session: {
@@ -34,8 +42,12 @@ export const useSessionStore = create<SessionState>()(
             expiresAt: now + response.expires_in * 1000,
             user: response.user,
           },
+          notice: null,
         }),
-      signOut: () => set({ session: null }),
+      signOut: (notice) => set({ session: null, notice: notice ?? null }),
+      setUser: (user) =>
+        set((state) => (state.session ? { session: { ...state.session, user } } : {})),
+      clearNotice: () => set({ notice: null }),
     }),
     {
       name: SESSION_STORAGE_KEY,

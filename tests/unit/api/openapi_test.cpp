@@ -7,11 +7,23 @@
 #include <algorithm>
 #include <set>
 
+#include "api/audit_routes.hpp"
+#include "api/auth_routes.hpp"
+#include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/system_routes.hpp"
+#include "api/user_routes.hpp"
+#include "audit/audit_service.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/key_ring_source.hpp"
+#include "auth/session_service.hpp"
+#include "core/errors.hpp"
 #include "core/metrics.hpp"
 #include "core/resources.hpp"
+#include "db/database.hpp"
+#include "devices/device_service.hpp"
 #include "http/router.hpp"
+#include "users/user_service.hpp"
 
 namespace factoryops::api {
 namespace {
@@ -34,10 +46,31 @@ std::set<std::string> template_params(const std::string& path) {
   return names;
 }
 
+// Only registration matters here; no request is ever authenticated.
+class RefusingAuthenticator : public auth::Authenticator {
+ public:
+  auth::FactoryContext authenticate(const http::Request&) const override {
+    throw core::Unauthorized("not signed in");
+  }
+};
+
+auth::KeyRingOptions test_key_ring() {
+  auth::KeyRingOptions options;
+  options.env_secret = "test-secret-of-at-least-32-characters";
+  return options;
+}
+
 // Every route registration function the API has; add new ones here as they appear.
 struct AllRoutes {
   HealthService health{"api", {}};
   core::metrics::Registry metrics;
+  RefusingAuthenticator authenticator;
+  std::unique_ptr<db::Database> db = db::Database::open("sqlite::memory:");
+  devices::DeviceService devices{*db};
+  auth::KeyRingSource keys{test_key_ring()};
+  users::UserService users{*db};
+  auth::SessionService sessions{*db, keys, users, {}};
+  audit::AuditService audit{*db};
   http::Router router;
 
   AllRoutes() {
@@ -46,6 +79,10 @@ struct AllRoutes {
     system.metrics = &metrics;
     system.info = {"0.0.0-test", {"api"}, "sqlite", std::chrono::system_clock::now()};
     register_system_routes(router, system);
+    register_device_routes(router, authenticator, devices);
+    register_auth_routes(router, authenticator, sessions);
+    register_user_routes(router, authenticator, users);
+    register_audit_routes(router, authenticator, audit);
   }
 };
 
@@ -82,6 +119,24 @@ TEST(OpenApi, DocumentAndRouterAgreeBothWays) {
     for (const auto& [method, operation] : item.as_object()) {
       if (!kHttpMethods.contains(std::string(method))) continue;
       documented.emplace(std::string(method), std::string(path));
+    }
+  }
+
+  // Who may call each route is part of the contract: "security": [] for public routes, and
+  // the action the route requires as "x-required-action" for the others.
+  for (const auto& route : all.router.routes()) {
+    const auto* item = doc.at("paths").as_object().if_contains(route.path_template);
+    if (item == nullptr) continue;
+    const auto* op = item->as_object().if_contains(lower(route.method));
+    if (op == nullptr) continue;
+    const std::string where = route.method + " " + route.path_template;
+    const auto* security = op->as_object().if_contains("security");
+    const bool is_public = security != nullptr && security->as_array().empty();
+    EXPECT_EQ(is_public, route.options.access == "public") << where;
+    if (route.options.access != "public") {
+      const auto* action = op->as_object().if_contains("x-required-action");
+      ASSERT_NE(action, nullptr) << where << " must name its x-required-action";
+      EXPECT_EQ(action->as_string(), route.options.access) << where;
     }
   }
 

@@ -1,0 +1,132 @@
+import type {
+  AuditEntry,
+  Device,
+  DeviceParameter,
+  Invitation,
+  LoginResponse,
+  Permissions,
+  User,
+} from './types';
+
+// Runtime shape checks of server answers. A body that fails one is reported as an
+// `invalid_response` ApiError instead of crashing a page deep inside a render.
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isId = (v: unknown) => typeof v === 'string' || typeof v === 'number';
+const isNullableString = (v: unknown) => v === null || typeof v === 'string';
+const isRole = (v: unknown) => v === 'super_admin' || v === 'admin';
+
+export function isPermissions(value: unknown): value is Permissions {
+  return (
+    isRecord(value) &&
+    typeof value.rules === 'boolean' &&
+    typeof value.analytics === 'boolean' &&
+    typeof value.reports === 'boolean' &&
+    typeof value.machines === 'boolean'
+  );
+}
+
+export function isUser(value: unknown): value is User {
+  return (
+    isRecord(value) &&
+    isId(value.id) &&
+    typeof value.factory_id === 'string' &&
+    typeof value.email === 'string' &&
+    typeof value.name === 'string' &&
+    isRole(value.role) &&
+    isPermissions(value.permissions) &&
+    typeof value.is_active === 'boolean' &&
+    isNullableString(value.last_login_at) &&
+    typeof value.created_at === 'string'
+  );
+}
+
+export function isLoginResponse(value: unknown): value is LoginResponse {
+  return (
+    isRecord(value) &&
+    typeof value.access_token === 'string' &&
+    value.access_token !== '' &&
+    typeof value.token_type === 'string' &&
+    value.token_type.toLowerCase() === 'bearer' &&
+    typeof value.expires_in === 'number' &&
+    typeof value.refresh_token === 'string' &&
+    value.refresh_token !== '' &&
+    isUser(value.user)
+  );
+}
+
+export function isInvitation(value: unknown): value is Invitation {
+  return (
+    isRecord(value) &&
+    isId(value.id) &&
+    typeof value.email === 'string' &&
+    isRole(value.role) &&
+    isPermissions(value.permissions) &&
+    typeof value.expires_at === 'string'
+  );
+}
+
+const deviceStatuses = ['unknown', 'online', 'offline'];
+
+export function isDevice(value: unknown): value is Device {
+  return (
+    isRecord(value) &&
+    typeof value.device_id === 'string' &&
+    typeof value.name === 'string' &&
+    isNullableString(value.type) &&
+    isNullableString(value.location) &&
+    isNullableString(value.line) &&
+    (value.rated_power_kw === null || typeof value.rated_power_kw === 'number') &&
+    (value.metadata === null || isRecord(value.metadata)) &&
+    typeof value.api_key_prefix === 'string' &&
+    typeof value.is_enabled === 'boolean' &&
+    deviceStatuses.includes(value.status as string) &&
+    isNullableString(value.last_seen_at) &&
+    typeof value.created_at === 'string' &&
+    typeof value.updated_at === 'string'
+  );
+}
+
+export function isDeviceParameter(value: unknown): value is DeviceParameter {
+  return (
+    isRecord(value) &&
+    typeof value.parameter_key === 'string' &&
+    isNullableString(value.display_name) &&
+    isNullableString(value.unit) &&
+    typeof value.data_type === 'string' &&
+    typeof value.is_kpi_selected === 'boolean' &&
+    isNullableString(value.first_seen_at) &&
+    isNullableString(value.last_seen_at)
+  );
+}
+
+export function isAuditEntry(value: unknown): value is AuditEntry {
+  return (
+    isRecord(value) &&
+    isId(value.id) &&
+    (value.user_id === null || isId(value.user_id)) &&
+    isNullableString(value.user_email) &&
+    typeof value.action === 'string' &&
+    isNullableString(value.resource_type) &&
+    (value.resource_id === null || isId(value.resource_id)) &&
+    isNullableString(value.ip) &&
+    isNullableString(value.request_id) &&
+    typeof value.created_at === 'string'
+  );
+}
+
+/** `{items: [...], total}` with every item passing `isItem`. */
+export function isPage<T>(
+  value: unknown,
+  isItem: (item: unknown) => item is T,
+): value is { items: T[]; total: number } {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.items) &&
+    value.items.every(isItem) &&
+    typeof value.total === 'number'
+  );
+}

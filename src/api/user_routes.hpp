@@ -1,0 +1,15 @@
+// HTTP routes of user management (docs/api-identity.md, "Users"): list, invite, edit,
+// deactivate. Super admin only (Action::manage_users). Handlers only parse and serialise.
+#pragma once
+
+#include "auth/authenticator.hpp"
+#include "http/router.hpp"
+#include "users/user_service.hpp"
+
+namespace factoryops::api {
+
+// The router keeps references: `authenticator` and `users` must outlive it.
+void register_user_routes(http::Router& router, const auth::Authenticator& authenticator,
+                          users::UserService& users);
+
+}  // namespace factoryops::api
