@@ -15,6 +15,7 @@ void add_secured(http::Router& router, const auth::Authenticator& authenticator,
       [&authenticator, action, handler = std::move(handler)](const http::Request& request) {
         auth::FactoryContext context = authenticator.authenticate(request);
         context.request_id = request.request_id;
+        context.ip = request.remote_address;
         context.require(action);
         return handler(request, context);
       },

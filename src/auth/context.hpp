@@ -58,6 +58,7 @@ struct FactoryContext {
   Role role = Role::admin;
   Permissions permissions;
   std::string request_id;
+  std::string ip{};  // the caller's address, for the audit trail
 
   bool can(Action action) const { return allowed(role, permissions, action); }
   // Throws core::Forbidden naming the action.

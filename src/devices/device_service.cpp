@@ -79,6 +79,7 @@ void audit(db::Connection& conn, const auth::FactoryContext& context, std::strin
   entry.resource_id = device_id.str();
   entry.details_json = json::serialize(details);
   if (!context.request_id.empty()) entry.request_id = context.request_id;
+  if (!context.ip.empty()) entry.ip = context.ip;
   db::AuditRepository::record(conn, context.factory_id, entry);
 }
 

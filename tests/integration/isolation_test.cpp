@@ -240,6 +240,26 @@ TEST_P(IsolationTest, AForeignFactoryClaimIsNotAKey) {
   EXPECT_EQ(r.status, 404) << r.body;
 }
 
+TEST_P(IsolationTest, MachineChangesAreAuditedWithAddressAndRequestId) {
+  auto rotated =
+      server_->request("POST", "/api/v1/devices/press-1/rotate-key", "{}",
+                       {{"Authorization", "Bearer " + alpha_.token}, {"X-Request-ID", "rotate-audit-1"}});
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  register_secret(std::string(json::parse(rotated.body).at("api_key").as_string()));
+  auto log = server_->get("/api/v1/audit-log?action=device.key_rotated", bearer(alpha_.token));
+  ASSERT_EQ(log.status, 200) << log.body;
+  const json::value parsed = json::parse(log.body);
+  const auto& items = parsed.at("items").as_array();
+  ASSERT_EQ(items.size(), 1u) << log.body;
+  const auto& entry = items.at(0).as_object();
+  EXPECT_EQ(entry.at("resource_id").as_string(), "press-1");
+  EXPECT_EQ(entry.at("ip").as_string(), "127.0.0.1");
+  EXPECT_EQ(entry.at("request_id").as_string(), "rotate-audit-1");
+  EXPECT_EQ(entry.at("user_id").to_number<std::int64_t>(), alpha_.user_id);
+  EXPECT_EQ(log.body.find(std::string(json::parse(rotated.body).at("api_key").as_string())),
+            std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IsolationTest, ::testing::Values("sqlite", "mariadb"),
                          [](const auto& param_info) { return param_info.param; });
 
