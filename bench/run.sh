@@ -101,7 +101,7 @@ echo "target: factoryops >= 0.5 x nginx (ratio column)"
 fo=build/factoryops
 fo_env=(env FACTORYOPS_DATA_DIR="$work/data")
 "${fo_env[@]}" "$fo" admin create-factory --id bench --name "Bench Works" --timezone UTC >/dev/null
-password="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "$password" | "${fo_env[@]}" "$fo" admin create-user --factory bench --email bench@bench.example \
   --role super_admin --name "Bench" >/dev/null
 token=$(curl -fsS -H 'Content-Type: application/json' \
