@@ -124,10 +124,16 @@ TEST_P(AuthSessionTest, UnknownAccountsCostAsMuchTimeAsWrongPasswords) {
   auto s = stack("timing");
   std::string password = s->bootstrap("vpc-1", "owner@vpc.example");
   std::string wrong = make_secret(24);
+  // The fastest of three attempts: scheduling noise on a busy machine only ever adds time.
+  // Three per account stays under the throttle's limit of five.
   auto timed = [&](const std::string& factory, const std::string& email) {
-    auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(s->login(factory, email, wrong).status, 401);
-    return std::chrono::steady_clock::now() - start;
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      EXPECT_EQ(s->login(factory, email, wrong).status, 401);
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return best;
   };
   auto unknown_factory = timed("no-such-plant", "owner@vpc.example");
   auto unknown_email = timed("vpc-1", "nobody@vpc.example");
