@@ -185,27 +185,47 @@ json::object device_with_key_json(const devices::DeviceWithKey& created) {
 
 }  // namespace
 
-json::object device_json(const devices::Device& d) {
-  json::value metadata = nullptr;
+json::object device_json(const devices::Device& d, json::storage_ptr storage) {
+  json::object o(13, storage);
   if (d.metadata_json) {
     boost::system::error_code ec;
-    metadata = json::parse(*d.metadata_json, ec);
-    if (ec) metadata = nullptr;
+    json::value metadata = json::parse(*d.metadata_json, ec, storage);
+    o["metadata"] = ec ? json::value(nullptr) : std::move(metadata);
+  } else {
+    o["metadata"] = nullptr;
   }
-  json::object o;
+  // Assigning text to an element stores it with the object's allocator, so a list built on a
+  // monotonic resource allocates from that resource only.
+  auto text_or_null = [&o](std::string_view key, const std::optional<std::string>& text) {
+    if (text) {
+      o[key] = *text;
+    } else {
+      o[key] = nullptr;
+    }
+  };
+  auto time_or_null = [&o](std::string_view key, std::optional<std::int64_t> ms) {
+    if (ms) {
+      o[key] = format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms)));
+    } else {
+      o[key] = nullptr;
+    }
+  };
   o["device_id"] = d.device_id.str();
   o["name"] = d.name;
-  o["type"] = optional_string(d.type);
-  o["location"] = optional_string(d.location);
-  o["line"] = optional_string(d.line);
-  o["rated_power_kw"] = d.rated_power_kw ? json::value(*d.rated_power_kw) : json::value(nullptr);
-  o["metadata"] = std::move(metadata);
+  text_or_null("type", d.type);
+  text_or_null("location", d.location);
+  text_or_null("line", d.line);
+  if (d.rated_power_kw) {
+    o["rated_power_kw"] = *d.rated_power_kw;
+  } else {
+    o["rated_power_kw"] = nullptr;
+  }
   o["api_key_prefix"] = d.api_key_prefix;
   o["is_enabled"] = d.is_enabled;
   o["status"] = d.status;
-  o["last_seen_at"] = d.last_seen_at_ms ? timestamp(*d.last_seen_at_ms) : json::value(nullptr);
-  o["created_at"] = timestamp(d.created_at_ms);
-  o["updated_at"] = timestamp(d.updated_at_ms);
+  time_or_null("last_seen_at", d.last_seen_at_ms);
+  time_or_null("created_at", d.created_at_ms);
+  time_or_null("updated_at", d.updated_at_ms);
   return o;
 }
 
@@ -236,13 +256,19 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
               [devices](const http::Request& request, const auth::FactoryContext& context) {
                 auto filter = parse_filter(request);
                 auto page = devices->list(context, filter);
-                json::array items;
+                // One arena for the whole page: a hundred machines are about 1,500 small
+                // allocations otherwise.
+                json::monotonic_resource arena(64 * 1024);
+                json::storage_ptr storage(&arena);
+                json::array items(storage);
                 items.reserve(page.items.size());
-                for (const auto& device : page.items) items.emplace_back(device_json(device));
-                return json_response(200, json::object{{"items", std::move(items)},
-                                                       {"total", page.total},
-                                                       {"limit", filter.limit},
-                                                       {"offset", filter.offset}});
+                for (const auto& device : page.items) items.emplace_back(device_json(device, storage));
+                json::object body(4, storage);
+                body["items"] = std::move(items);
+                body["total"] = page.total;
+                body["limit"] = filter.limit;
+                body["offset"] = filter.offset;
+                return json_response(200, body);
               },
               {.summary = "List the factory's machines"});
 

@@ -16,7 +16,7 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
                             devices::DeviceService& service);
 
 // The API shape of a machine and of one of its parameters.
-boost::json::object device_json(const devices::Device& device);
+boost::json::object device_json(const devices::Device& device, boost::json::storage_ptr storage = {});
 boost::json::object parameter_json(const devices::DeviceParameter& parameter);
 
 }  // namespace factoryops::api

@@ -14,13 +14,33 @@
 namespace factoryops::api {
 namespace json = boost::json;
 
+// Formats from the civil calendar directly instead of gmtime_r + strftime: list responses
+// format three timestamps per row, and strftime's locale and time-zone handling showed up in
+// profiles of GET /api/v1/devices.
 std::string format_rfc3339(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[32];
-  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return std::string(buf, n);
+  using namespace std::chrono;
+  const auto secs = floor<seconds>(time);
+  const auto day = floor<days>(secs);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{secs - day};
+  std::string out(20, '0');
+  auto put = [&out](std::size_t at, unsigned value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+  out[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  out[10] = 'T';
+  put(11, static_cast<unsigned>(hms.hours().count()), 2);
+  out[13] = ':';
+  put(14, static_cast<unsigned>(hms.minutes().count()), 2);
+  out[16] = ':';
+  put(17, static_cast<unsigned>(hms.seconds().count()), 2);
+  out[19] = 'Z';
+  return out;
 }
 
 std::string system_info_json(const SystemInfo& info, std::chrono::system_clock::time_point now) {

@@ -91,3 +91,19 @@ TEST(SystemRoutes, RequireAHealthService) {
 
 }  // namespace
 }  // namespace factoryops::api
+
+namespace factoryops::api {
+namespace {
+
+TEST(FormatRfc3339, CalendarEdges) {
+  using std::chrono::system_clock;
+  using namespace std::chrono_literals;
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{}), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{-1s}), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{1709251199s}), "2024-02-29T23:59:59Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{1709251200s + 999ms}), "2024-03-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{4102444800s}), "2100-01-01T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace factoryops::api
