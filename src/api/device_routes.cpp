@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "api/identity_json.hpp"
 #include "api/secured.hpp"
 #include "api/system_routes.hpp"
 #include "core/errors.hpp"
@@ -20,20 +21,11 @@ using auth::Action;
 constexpr std::size_t kBodyLimit = 64 * 1024;
 
 json::value timestamp(std::int64_t ms) {
-  return json::value(format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms))));
+  return json::value(format_timestamp_ms(ms));
 }
 
 json::value optional_string(const std::optional<std::string>& text) {
   return text ? json::value(*text) : json::value(nullptr);
-}
-
-json::object parse_object(const http::Request& request) {
-  boost::system::error_code ec;
-  json::value body = json::parse(request.body, ec);
-  if (ec || !body.is_object()) {
-    throw core::Error(core::ErrorKind::malformed_request, "the request body must be a JSON object");
-  }
-  return std::move(body.as_object());
 }
 
 [[noreturn]] void unknown_field(std::string_view key, std::string_view allowed) {
@@ -175,10 +167,6 @@ devices::DeviceFilter parse_filter(const http::Request& request) {
   return filter;
 }
 
-http::Response json_response(int status, const json::value& body) {
-  return http::Response::json(status, json::serialize(body));
-}
-
 json::object device_with_key_json(const devices::DeviceWithKey& created) {
   return {{"device", device_json(created.device)}, {"api_key", created.api_key}};
 }
@@ -205,7 +193,7 @@ json::object device_json(const devices::Device& d, json::storage_ptr storage) {
   };
   auto time_or_null = [&o](std::string_view key, std::optional<std::int64_t> ms) {
     if (ms) {
-      o[key] = format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms)));
+      o[key] = format_timestamp_ms(*ms);
     } else {
       o[key] = nullptr;
     }
@@ -247,7 +235,7 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
 
   add_secured(router, authenticator, "POST", "/api/v1/devices", Action::manage_machines,
               [devices](const http::Request& request, const auth::FactoryContext& context) {
-                auto created = devices->create(context, parse_new_device(parse_object(request)));
+                auto created = devices->create(context, parse_new_device(parse_json_object(request)));
                 return json_response(201, device_with_key_json(created));
               },
               {.body_limit = kBodyLimit, .summary = "Register a machine and issue its API key"});
@@ -281,7 +269,7 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
 
   add_secured(router, authenticator, "PATCH", "/api/v1/devices/{device_id}", Action::manage_machines,
               [devices](const http::Request& request, const auth::FactoryContext& context) {
-                auto changes = parse_device_changes(parse_object(request));
+                auto changes = parse_device_changes(parse_json_object(request));
                 return json_response(
                     200, device_json(devices->update(context, request.path_param("device_id"), changes)));
               },
@@ -315,7 +303,7 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
   add_secured(router, authenticator, "PATCH", "/api/v1/devices/{device_id}/parameters/{key}",
               Action::manage_machines,
               [devices](const http::Request& request, const auth::FactoryContext& context) {
-                auto changes = parse_parameter_changes(parse_object(request));
+                auto changes = parse_parameter_changes(parse_json_object(request));
                 auto parameter = devices->update_parameter(context, request.path_param("device_id"),
                                                            request.path_param("key"), changes);
                 return json_response(200, parameter_json(parameter));

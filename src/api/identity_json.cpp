@@ -1,5 +1,7 @@
 #include "api/identity_json.hpp"
 
+#include "api/system_routes.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -33,15 +35,16 @@ std::optional<std::string> optional_string(const json::object& body, std::string
 }
 
 std::string format_timestamp_ms(std::int64_t epoch_ms) {
-  std::int64_t seconds = epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000;
-  int millis = static_cast<int>(epoch_ms - seconds * 1000);
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
-  return buffer;
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(epoch_ms)};
+  std::string out = format_rfc3339(time_point_cast<system_clock::duration>(t));
+  auto millis = static_cast<unsigned>((t - floor<seconds>(t)).count());
+  out.back() = '.';
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
 }
 
 std::optional<std::int64_t> parse_timestamp_ms(std::string_view text) {

@@ -1,7 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
 import { listAuditLog } from '../api/audit';
-import { auditActions } from '../api/types';
+import { auditActions, type User } from '../api/types';
+import { listUsers } from '../api/users';
 import { Card } from '../components/Card';
 import { inputClass } from '../components/Form';
 import { formatDateTime } from '../components/format';
@@ -17,6 +18,11 @@ function toUtc(local: string): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
+/** How a user is named in the filter: their name and email, or the email alone. */
+function userLabel(user: User): string {
+  return user.name.trim() === '' ? user.email : `${user.name} (${user.email})`;
+}
+
 function details(value: unknown): string {
   if (value === null || value === undefined || value === '') return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -25,6 +31,7 @@ function details(value: unknown): string {
 export function AuditLogPage() {
   const [params, setParams] = useSearchParams();
   const action = params.get('action') ?? '';
+  const userId = params.get('user_id') ?? '';
   const from = params.get('from') ?? '';
   const to = params.get('to') ?? '';
   const offset = Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0);
@@ -44,7 +51,24 @@ export function AuditLogPage() {
     );
   }
 
-  const query = { limit: PAGE_SIZE, offset, action, from: toUtc(from), to: toUtc(to) };
+  const users = useQuery({ queryKey: ['users'], queryFn: ({ signal }) => listUsers(signal) });
+  const userOptions = (users.data?.items ?? []).map((user) => ({
+    value: String(user.id),
+    label: userLabel(user),
+  }));
+  // A user id from a bookmarked link stays selectable while the list loads or if it has gone.
+  if (userId !== '' && !userOptions.some((option) => option.value === userId)) {
+    userOptions.push({ value: userId, label: `User ${userId}` });
+  }
+
+  const query = {
+    limit: PAGE_SIZE,
+    offset,
+    action,
+    user_id: userId,
+    from: toUtc(from),
+    to: toUtc(to),
+  };
   const log = useQuery({
     queryKey: ['audit-log', query],
     queryFn: ({ signal }) => listAuditLog(query, signal),
@@ -123,7 +147,7 @@ export function AuditLogPage() {
         <p className="text-sm text-slate-500">Sign-ins, account changes and machine changes.</p>
       </div>
       <Card title="Entries">
-        <div className="mb-3 grid gap-2 sm:grid-cols-3">
+        <div className="mb-3 grid gap-2 sm:grid-cols-2 lg:grid-cols-4">
           <label className="text-xs text-slate-600">
             Action
             <select
@@ -138,6 +162,26 @@ export function AuditLogPage() {
                 </option>
               ))}
             </select>
+          </label>
+          <label className="text-xs text-slate-600">
+            User
+            <select
+              value={userId}
+              onChange={(e) => setParam('user_id', e.target.value)}
+              className={inputClass(false)}
+            >
+              <option value="">Anyone</option>
+              {userOptions.map((option) => (
+                <option key={option.value} value={option.value}>
+                  {option.label}
+                </option>
+              ))}
+            </select>
+            {users.isError ? (
+              <span className="mt-1 block text-xs text-amber-800">
+                The user list could not be loaded.
+              </span>
+            ) : null}
           </label>
           <label className="text-xs text-slate-600">
             From

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type MockAdapter from 'axios-mock-adapter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,77 @@ describe('UsersPage', () => {
       permissions: { rules: false, analytics: false, reports: false, machines: true },
       is_active: true,
     });
+  });
+
+  it('renames a user, sending the trimmed name with the other fields', async () => {
+    server.onGet('/api/v1/users').reply(200, { items: [superAdmin, viewerAdmin], total: 2 });
+    server.onPatch('/api/v1/users/2').reply(200, { ...viewerAdmin, name: 'Ana Lima' });
+    renderApp('/users');
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit ana@plant.example' }));
+    const dialog = screen.getByRole('dialog', { name: 'Edit ana@plant.example' });
+    const name = within(dialog).getByLabelText('Name');
+    expect(name).toHaveValue('Ana');
+    await userEvent.clear(name);
+    await userEvent.type(name, '  Ana Lima ');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(JSON.parse(server.history.patch[0]!.data as string)).toEqual({
+      name: 'Ana Lima',
+      role: 'admin',
+      permissions: viewerAdmin.permissions,
+      is_active: true,
+    });
+  });
+
+  it('checks the name before sending and leaves an unchanged name out', async () => {
+    server.onGet('/api/v1/users').reply(200, { items: [superAdmin, viewerAdmin], total: 2 });
+    server.onPatch('/api/v1/users/2').reply(200, viewerAdmin);
+    renderApp('/users');
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit ana@plant.example' }));
+    const dialog = screen.getByRole('dialog');
+    const name = within(dialog).getByLabelText('Name');
+
+    await userEvent.clear(name);
+    await userEvent.type(name, '   ');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(within(dialog).getByText('Enter a name.')).toBeInTheDocument();
+    expect(name).toHaveAttribute('aria-invalid', 'true');
+
+    await userEvent.clear(name);
+    await userEvent.click(name);
+    await userEvent.paste('x'.repeat(256));
+    expect(within(dialog).getByText('Use at most 255 characters.')).toBeInTheDocument();
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(server.history.patch).toHaveLength(0);
+
+    await userEvent.clear(name);
+    await userEvent.type(name, ' Ana ');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(server.history.patch).toHaveLength(1));
+    expect(JSON.parse(server.history.patch[0]!.data as string)).not.toHaveProperty('name');
+  });
+
+  it("shows the server's 400 under the name field", async () => {
+    server.onGet('/api/v1/users').reply(200, { items: [superAdmin, viewerAdmin], total: 2 });
+    server.onPatch('/api/v1/users/2').reply(400, {
+      error: {
+        code: 'invalid',
+        message: 'The name contains a control character.',
+        field: 'name',
+        request_id: 'r',
+      },
+    });
+    renderApp('/users');
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit ana@plant.example' }));
+    const dialog = screen.getByRole('dialog');
+    const name = within(dialog).getByLabelText('Name');
+    await userEvent.clear(name);
+    await userEvent.type(name, 'Ana B');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    const message = await within(dialog).findByText('The name contains a control character.');
+    expect(name).toHaveAttribute('aria-invalid', 'true');
+    expect(name.getAttribute('aria-describedby')).toContain(message.id);
+    expect(within(dialog).queryByRole('alert')).toBeNull();
   });
 
   it('deactivates after confirmation and shows a 409 inline', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../components/Form';
 import { formatDateTime } from '../components/format';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
+import { NAME_MAX } from './AcceptInvitePage';
 import { EMAIL_PATTERN } from './loginValidation';
 
 const noPermissions: Permissions = {
@@ -195,23 +196,54 @@ function EditUserDialog({ user, onClose }: { user: User; onClose: () => void }) 
       onClose();
     },
   });
+  const [name, setName] = useState(user.name);
   const [role, setRole] = useState<Role>(user.role);
   const [permissions, setPermissions] = useState<Permissions>(user.permissions);
   const [active, setActive] = useState(user.is_active);
+  const [submitted, setSubmitted] = useState(false);
+
+  // The name is sent (and checked) only when it changed, so an account created without one
+  // can still have its role or state changed.
+  const trimmedName = name.trim();
+  const nameChanged = trimmedName !== user.name.trim();
+  const nameError =
+    !submitted || !nameChanged
+      ? undefined
+      : trimmedName === ''
+        ? 'Enter a name.'
+        : [...trimmedName].length > NAME_MAX
+          ? `Use at most ${NAME_MAX} characters.`
+          : undefined;
+  const server = splitServerError(mutation.error, { name: 'name', role: 'role' });
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    mutation.mutate({ role, permissions, is_active: active });
+    setSubmitted(true);
+    if (nameChanged && (trimmedName === '' || [...trimmedName].length > NAME_MAX)) return;
+    mutation.mutate({
+      ...(nameChanged ? { name: trimmedName } : {}),
+      role,
+      permissions,
+      is_active: active,
+    });
   }
 
   return (
     <Dialog title={`Edit ${user.email}`} onClose={onClose}>
       <form noValidate onSubmit={submit} className="space-y-4">
+        <TextField
+          name="name"
+          label="Name"
+          value={name}
+          onChange={setName}
+          error={nameError ?? (server.field === 'name' ? server.message! : undefined)}
+        />
         <SelectField
           label="Role"
           value={role}
           onChange={(v) => setRole(v as Role)}
           options={roleOptions}
+          error={server.field === 'role' ? server.message! : undefined}
         />
         {role === 'admin' ? (
           <PermissionBoxes value={permissions} onChange={setPermissions} />
@@ -220,7 +252,7 @@ function EditUserDialog({ user, onClose }: { user: User; onClose: () => void }) 
           <input type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} />
           Active (may sign in)
         </label>
-        <ConflictAwareError error={mutation.error} />
+        <ConflictAwareError error={server.general} />
         <div className="flex justify-end gap-2">
           <button type="button" className={buttonClass.secondary} onClick={onClose}>
             Cancel

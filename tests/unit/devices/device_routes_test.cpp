@@ -120,7 +120,7 @@ TEST_F(DeviceRoutesTest, CreateShowsTheKeyOnceAndNeverAgain) {
   EXPECT_EQ(device.at("status"), "unknown");
   EXPECT_TRUE(device.at("last_seen_at").is_null());
   std::string created_at(device.at("created_at").as_string());
-  EXPECT_EQ(created_at.size(), 20U);
+  EXPECT_EQ(created_at.size(), 24U);  // 2026-11-27T16:03:05.361Z
   EXPECT_EQ(created_at.back(), 'Z');
   EXPECT_EQ(device.at("updated_at").as_string(), created_at);
   EXPECT_EQ(device.size(), 13U);
@@ -351,7 +351,7 @@ TEST_F(DeviceRoutesTest, ParametersListAndPatch) {
   EXPECT_EQ(items.at(0).at("data_type"), "number");
   EXPECT_EQ(items.at(0).at("is_kpi_selected"), true);
   EXPECT_TRUE(items.at(0).at("display_name").is_null());
-  EXPECT_EQ(items.at(0).at("first_seen_at"), "1970-01-01T00:00:02Z");
+  EXPECT_EQ(items.at(0).at("first_seen_at"), "1970-01-01T00:00:02.000Z");
   EXPECT_EQ(items.at(0).as_object().size(), 7U);
 
   auto patched = call_json("PATCH", "/api/v1/devices/compressor-1/parameters/motor.temp", "manager",
