@@ -7,7 +7,7 @@ import {
   mockServer,
   renderApp,
   signInAs,
-  stubDashboard,
+  mockDashboardApi,
   superAdmin,
   viewerAdmin,
 } from './test/render';
@@ -16,7 +16,7 @@ describe('routes', () => {
   let server: MockAdapter;
   beforeEach(() => {
     server = mockServer();
-    stubDashboard(server);
+    mockDashboardApi(server);
   });
   afterEach(() => server.restore());
 
@@ -94,7 +94,7 @@ describe('the signed-in user', () => {
   it('is re-read from /auth/me so a demotion hides Users without signing in again', async () => {
     signInAs(superAdmin);
     server.onGet('/api/v1/auth/me').reply(200, { ...superAdmin, role: 'admin' });
-    stubDashboard(server);
+    mockDashboardApi(server);
     renderApp('/');
     const nav = screen.getByRole('navigation', { name: 'Main' });
     expect(within(nav).getByRole('link', { name: 'Users' })).toBeInTheDocument();

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useChangePassword } from '../hooks/useSession';
 import { confirmProblem, passwordProblem } from '../pages/passwordRules';
+import { DialogFooter } from './ConfirmDialog';
 import { Dialog } from './Dialog';
-import { buttonClass, FormError, splitServerError, TextField } from './Form';
+import { FormError, splitServerError, TextField } from './Form';
 
 type Fields = { current: string; next: string; confirm: string };
 type Errors = Partial<Record<keyof Fields, string>>;
@@ -80,14 +81,12 @@ export function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
         <p className="text-xs text-slate-500">
           Changing the password signs you out everywhere, including this browser.
         </p>
-        <div className="flex justify-end gap-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={buttonClass.primary} disabled={mutation.isPending}>
-            {mutation.isPending ? 'Changing…' : 'Change password'}
-          </button>
-        </div>
+        <DialogFooter
+          onCancel={onClose}
+          label="Change password"
+          pendingLabel="Changing…"
+          isPending={mutation.isPending}
+        />
       </form>
     </Dialog>
   );

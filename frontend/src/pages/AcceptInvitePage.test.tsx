@@ -7,7 +7,7 @@ import {
   mockServer,
   renderApp,
   signInAs,
-  stubDashboard,
+  mockDashboardApi,
   tokens,
   viewerAdmin,
 } from '../test/render';
@@ -43,7 +43,7 @@ describe('AcceptInvitePage', () => {
 
   it('signs the new user in and opens the dashboard', async () => {
     server.onPost(url).reply(200, tokens(viewerAdmin, 'a-new', 'r-new'));
-    stubDashboard(server);
+    mockDashboardApi(server);
     const { router } = renderApp('/accept-invite?token=tok-1');
     await fill(' Ana ', 'a long enough secret');
     expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeInTheDocument();
@@ -95,7 +95,7 @@ describe('Change password', () => {
   beforeEach(() => {
     server = mockServer();
     signInAs(viewerAdmin);
-    stubDashboard(server);
+    mockDashboardApi(server);
   });
   afterEach(() => server.restore());
 

@@ -7,7 +7,7 @@ import {
   mockServer,
   renderApp,
   signInAs,
-  stubDashboard,
+  mockDashboardApi,
   tokens,
   viewerAdmin,
 } from '../test/render';
@@ -133,7 +133,7 @@ describe('LoginPage', () => {
 
   it('posts the credentials, keeps the session in sessionStorage and opens the dashboard', async () => {
     server.onPost(loginUrl).reply(200, tokens(viewerAdmin, 'access-1', 'refresh-1'));
-    stubDashboard(server);
+    mockDashboardApi(server);
     const { router } = renderApp('/login');
     await fillIn({ ...valid, email: ' ana@plant.example ' });
 
@@ -174,7 +174,7 @@ describe('LoginPage', () => {
 
   it('ignores a "next" that points to another site', async () => {
     server.onPost(loginUrl).reply(200, tokens(viewerAdmin));
-    stubDashboard(server);
+    mockDashboardApi(server);
     const { router } = renderApp('/login?next=%2F%2Fevil.example%2F');
     await fillIn(valid);
     expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeInTheDocument();
@@ -183,7 +183,7 @@ describe('LoginPage', () => {
 
   it('explains why the user has to sign in again after the session ended', async () => {
     signInAs(viewerAdmin, 'old', 'refresh-old');
-    stubDashboard(server);
+    mockDashboardApi(server);
     server.onGet('/api/v1/devices').reply(401, {
       error: { code: 'unauthorized', message: 'Token expired.', request_id: 'r' },
     });

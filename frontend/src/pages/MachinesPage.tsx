@@ -12,6 +12,7 @@ import type { ApiError } from '../api/errors';
 import type { Device, DeviceWithKey } from '../api/types';
 import { can } from '../auth/permissions';
 import { Card } from '../components/Card';
+import { ConfirmDialog, DialogFooter } from '../components/ConfirmDialog';
 import { Dialog } from '../components/Dialog';
 import { buttonClass, CopyButton, FormError, inputClass, TextField } from '../components/Form';
 import { formatDateTime } from '../components/format';
@@ -135,14 +136,12 @@ function RegisterDialog({ onClose }: { onClose: () => void }) {
           }}
         />
         <FormError error={shown.general} />
-        <div className="flex justify-end gap-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={buttonClass.primary} disabled={mutation.isPending}>
-            {mutation.isPending ? 'Registering…' : 'Register'}
-          </button>
-        </div>
+        <DialogFooter
+          onCancel={onClose}
+          label="Register"
+          pendingLabel="Registering…"
+          isPending={mutation.isPending}
+        />
       </form>
     </Dialog>
   );
@@ -185,14 +184,12 @@ export function EditMachineDialog({ device, onClose }: { device: Device; onClose
           Enabled (accepts telemetry)
         </label>
         <FormError error={shown.general} />
-        <div className="flex justify-end gap-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={buttonClass.primary} disabled={mutation.isPending}>
-            {mutation.isPending ? 'Saving…' : 'Save'}
-          </button>
-        </div>
+        <DialogFooter
+          onCancel={onClose}
+          label="Save"
+          pendingLabel="Saving…"
+          isPending={mutation.isPending}
+        />
       </form>
     </Dialog>
   );
@@ -215,29 +212,22 @@ export function RotateKeyDialog({ device, onClose }: { device: Device; onClose: 
     );
   }
   return (
-    <Dialog title="Rotate API key" onClose={onClose}>
+    <ConfirmDialog
+      title="Rotate API key"
+      confirmLabel="Rotate key"
+      pendingLabel="Rotating…"
+      tone="danger"
+      onConfirm={() => mutation.mutate()}
+      isPending={mutation.isPending}
+      error={mutation.error}
+      onClose={onClose}
+    >
       <p className="text-sm text-slate-700">
         A new key is issued for <span className="font-mono">{device.device_id}</span> and the
         current key (<span className="font-mono">{device.api_key_prefix}…</span>) stops working at
         once. The machine sends nothing until it is configured with the new key.
       </p>
-      <div className="mt-3">
-        <FormError error={mutation.error} />
-      </div>
-      <div className="mt-4 flex justify-end gap-2">
-        <button type="button" className={buttonClass.secondary} onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className={buttonClass.danger}
-          disabled={mutation.isPending}
-          onClick={() => mutation.mutate()}
-        >
-          {mutation.isPending ? 'Rotating…' : 'Rotate key'}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
@@ -277,18 +267,14 @@ export function DeleteMachineDialog({
         </p>
         <TextField name="confirm_device_id" label="Device ID" value={typed} onChange={setTyped} />
         <FormError error={mutation.error} />
-        <div className="flex justify-end gap-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className={buttonClass.danger}
-            disabled={typed !== device.device_id || mutation.isPending}
-          >
-            {mutation.isPending ? 'Deleting…' : 'Delete machine'}
-          </button>
-        </div>
+        <DialogFooter
+          onCancel={onClose}
+          label="Delete machine"
+          pendingLabel="Deleting…"
+          isPending={mutation.isPending}
+          tone="danger"
+          disabled={typed !== device.device_id}
+        />
       </form>
     </Dialog>
   );

@@ -5,6 +5,7 @@ import { permissionNames, type Permissions, type Role, type User } from '../api/
 import { deactivateUser, inviteUser, listUsers, updateUser } from '../api/users';
 import { roleLabels } from '../auth/permissions';
 import { Card } from '../components/Card';
+import { ConfirmDialog, DialogFooter } from '../components/ConfirmDialog';
 import { Dialog } from '../components/Dialog';
 import {
   buttonClass,
@@ -174,14 +175,12 @@ function InviteDialog({ onClose }: { onClose: () => void }) {
           </p>
         )}
         <FormError error={server.general} />
-        <div className="flex justify-end gap-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={buttonClass.primary} disabled={mutation.isPending}>
-            {mutation.isPending ? 'Inviting…' : 'Create invitation'}
-          </button>
-        </div>
+        <DialogFooter
+          onCancel={onClose}
+          label="Create invitation"
+          pendingLabel="Inviting…"
+          isPending={mutation.isPending}
+        />
       </form>
     </Dialog>
   );
@@ -253,14 +252,12 @@ function EditUserDialog({ user, onClose }: { user: User; onClose: () => void }) 
           Active (may sign in)
         </label>
         <ConflictAwareError error={server.general} />
-        <div className="flex justify-end gap-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={buttonClass.primary} disabled={mutation.isPending}>
-            {mutation.isPending ? 'Saving…' : 'Save'}
-          </button>
-        </div>
+        <DialogFooter
+          onCancel={onClose}
+          label="Save"
+          pendingLabel="Saving…"
+          isPending={mutation.isPending}
+        />
       </form>
     </Dialog>
   );
@@ -296,28 +293,22 @@ function DeactivateDialog({ user, onClose }: { user: User; onClose: () => void }
     },
   });
   return (
-    <Dialog title="Deactivate user" onClose={onClose}>
+    <ConfirmDialog
+      title="Deactivate user"
+      confirmLabel="Deactivate"
+      pendingLabel="Deactivating…"
+      tone="danger"
+      onConfirm={() => mutation.mutate()}
+      isPending={mutation.isPending}
+      error={mutation.error}
+      renderError={(error) => <ConflictAwareError error={error} />}
+      onClose={onClose}
+    >
       <p className="text-sm text-slate-700">
         <strong>{user.email}</strong> will be signed out on their next request and can no longer
         sign in. Their history stays in the audit log.
       </p>
-      <div className="mt-3">
-        <ConflictAwareError error={mutation.error} />
-      </div>
-      <div className="mt-4 flex justify-end gap-2">
-        <button type="button" className={buttonClass.secondary} onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className={buttonClass.danger}
-          disabled={mutation.isPending}
-          onClick={() => mutation.mutate()}
-        >
-          {mutation.isPending ? 'Deactivating…' : 'Deactivate'}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 

@@ -99,7 +99,7 @@ export function signInAs(user: User = superAdmin, access = 'access-1', refresh =
 }
 
 /** Answers the dashboard's own requests (health, system info, machine count). */
-export function stubDashboard(server: MockAdapter, machines = 0) {
+export function mockDashboardApi(server: MockAdapter, machines = 0) {
   server.onGet('/health').reply(200, healthyReport);
   server.onGet('/api/v1/system/info').reply(200, systemInfo);
   server.onGet('/api/v1/devices').reply(200, { items: [], total: machines, limit: 1, offset: 0 });
