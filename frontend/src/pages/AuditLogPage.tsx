@@ -1,5 +1,4 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useSearchParams } from 'react-router';
 import { listAuditLog } from '../api/audit';
 import { auditActions, type User } from '../api/types';
 import { listUsers } from '../api/users';
@@ -8,6 +7,8 @@ import { inputClass } from '../components/Form';
 import { formatDateTime } from '../components/format';
 import { Pager } from '../components/Pager';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
+import { TableHead } from '../components/TableHead';
+import { useSearchParamState } from '../hooks/useSearchParamState';
 
 const PAGE_SIZE = 50;
 
@@ -29,7 +30,7 @@ function details(value: unknown): string {
 }
 
 export function AuditLogPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParamState();
   const action = params.get('action') ?? '';
   const userId = params.get('user_id') ?? '';
   const from = params.get('from') ?? '';
@@ -37,19 +38,6 @@ export function AuditLogPage() {
   const offset = Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0);
   const rangeError =
     from !== '' && to !== '' && from > to ? 'The start of the range is after its end.' : null;
-
-  function setParam(name: string, value: string) {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value === '') next.delete(name);
-        else next.set(name, value);
-        if (name !== 'offset') next.delete('offset');
-        return next;
-      },
-      { replace: true },
-    );
-  }
 
   const users = useQuery({ queryKey: ['users'], queryFn: ({ signal }) => listUsers(signal) });
   const userOptions = (users.data?.items ?? []).map((user) => ({
@@ -95,17 +83,10 @@ export function AuditLogPage() {
       <>
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">
-            <thead className="text-xs tracking-wide text-slate-500 uppercase">
-              <tr>
-                <th className="py-2 pr-3">When</th>
-                <th className="py-2 pr-3">Who</th>
-                <th className="py-2 pr-3">Action</th>
-                <th className="py-2 pr-3">Resource</th>
-                <th className="py-2 pr-3">IP</th>
-                <th className="py-2 pr-3">Details</th>
-                <th className="py-2">Request ID</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={['When', 'Who', 'Action', 'Resource', 'IP', 'Details', 'Request ID']}
+              flushLast
+            />
             <tbody className="divide-y divide-slate-100">
               {log.data.items.map((entry) => (
                 <tr key={String(entry.id)}>

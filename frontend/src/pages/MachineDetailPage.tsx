@@ -7,6 +7,7 @@ import { Card } from '../components/Card';
 import { buttonClass, Field, FormError, inputClass } from '../components/Form';
 import { formatDateTime } from '../components/format';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
+import { TableHead } from '../components/TableHead';
 import {
   DeleteMachineDialog,
   EditMachineDialog,
@@ -126,21 +127,10 @@ function Parameters({ deviceId, canManage }: { deviceId: string; canManage: bool
     body = (
       <div className="overflow-x-auto">
         <table className="w-full text-left text-sm">
-          <thead className="text-xs tracking-wide text-slate-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Key</th>
-              <th className="py-2 pr-3">Display name</th>
-              <th className="py-2 pr-3">Unit</th>
-              <th className="py-2 pr-3">Type</th>
-              <th className="py-2 pr-3">KPI</th>
-              <th className="py-2 pr-3">Last seen</th>
-              {canManage ? (
-                <th className="py-2">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+          <TableHead
+            columns={['Key', 'Display name', 'Unit', 'Type', 'KPI', 'Last seen']}
+            actions={canManage}
+          />
           <tbody className="divide-y divide-slate-100">
             {parameters.data.map((p) => (
               <ParameterRow

@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import {
   createDevice,
   deleteDevice,
@@ -19,6 +19,8 @@ import { formatDateTime } from '../components/format';
 import { Pager } from '../components/Pager';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
 import { StatusBadge, type BadgeTone } from '../components/StatusBadge';
+import { TableHead } from '../components/TableHead';
+import { useSearchParamState } from '../hooks/useSearchParamState';
 import { useSessionStore } from '../stores/session';
 import {
   emptyMachine,
@@ -290,25 +292,12 @@ const filterNames = ['type', 'line', 'location'] as const;
 
 export function MachinesPage() {
   const canManage = useCanManageMachines();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParamState();
   const search = params.get('search') ?? '';
   const offset = Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0);
   const filters = Object.fromEntries(filterNames.map((n) => [n, params.get(n) ?? '']));
   const [typed, setTyped] = useState(search);
   const [open, setOpen] = useState<Open | null>(null);
-
-  function setParam(name: string, value: string) {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value === '') next.delete(name);
-        else next.set(name, value);
-        if (name !== 'offset') next.delete('offset');
-        return next;
-      },
-      { replace: true },
-    );
-  }
 
   // The search box writes to the address only after typing pauses.
   useEffect(() => {
@@ -354,22 +343,10 @@ export function MachinesPage() {
       <>
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">
-            <thead className="text-xs tracking-wide text-slate-500 uppercase">
-              <tr>
-                <th className="py-2 pr-3">Device ID</th>
-                <th className="py-2 pr-3">Name</th>
-                <th className="py-2 pr-3">Type</th>
-                <th className="py-2 pr-3">Line</th>
-                <th className="py-2 pr-3">Location</th>
-                <th className="py-2 pr-3">Status</th>
-                <th className="py-2 pr-3">Last seen</th>
-                {canManage ? (
-                  <th className="py-2">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
+            <TableHead
+              columns={['Device ID', 'Name', 'Type', 'Line', 'Location', 'Status', 'Last seen']}
+              actions={canManage}
+            />
             <tbody className="divide-y divide-slate-100">
               {devices.data.items.map((device) => (
                 <tr key={device.device_id} data-testid={`machine-row-${device.device_id}`}>

@@ -17,6 +17,7 @@ import {
 } from '../components/Form';
 import { formatDateTime } from '../components/format';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
+import { TableHead } from '../components/TableHead';
 import { NAME_MAX } from './AcceptInvitePage';
 import { EMAIL_PATTERN } from './loginValidation';
 
@@ -334,19 +335,10 @@ export function UsersPage() {
     body = (
       <div className="overflow-x-auto">
         <table className="w-full text-left text-sm">
-          <thead className="text-xs tracking-wide text-slate-500 uppercase">
-            <tr>
-              <th className="py-2 pr-3">Name</th>
-              <th className="py-2 pr-3">Email</th>
-              <th className="py-2 pr-3">Role</th>
-              <th className="py-2 pr-3">Permissions</th>
-              <th className="py-2 pr-3">Active</th>
-              <th className="py-2 pr-3">Last sign-in</th>
-              <th className="py-2">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={['Name', 'Email', 'Role', 'Permissions', 'Active', 'Last sign-in']}
+            actions
+          />
           <tbody className="divide-y divide-slate-100">
             {users.data.items.map((user) => (
               <tr key={String(user.id)} data-testid={`user-row-${user.email}`}>
