@@ -9,7 +9,7 @@ build_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libsqlite3-dev libmariadb-dev libssl-dev libcurl4-openssl-dev libhiredis-dev libjwt-dev
+  libsqlite3-dev libmariadb-dev libssl-dev libcurl4-openssl-dev libhiredis-dev libjwt-dev zlib1g-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 service_packages=(

@@ -10,7 +10,7 @@
 namespace factoryops::auth {
 namespace {
 
-constexpr std::array<std::pair<Action, std::string_view>, 9> kActionNames = {{
+constexpr std::array<std::pair<Action, std::string_view>, 10> kActionNames = {{
     {Action::view_dashboard, "view_dashboard"},
     {Action::view_machines, "view_machines"},
     {Action::manage_machines, "manage_machines"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<Action, std::string_view>, 9> kActionNames = {{
     {Action::generate_reports, "generate_reports"},
     {Action::manage_users, "manage_users"},
     {Action::view_audit_log, "view_audit_log"},
+    {Action::manage_factory, "manage_factory"},
     {Action::own_account, "own_account"},
 }};
 
@@ -90,7 +91,8 @@ bool allowed(Role role, const Permissions& p, Action action) {
     case Action::run_analytics: return p.analytics;
     case Action::generate_reports: return p.reports;
     case Action::manage_users:
-    case Action::view_audit_log: return false;
+    case Action::view_audit_log:
+    case Action::manage_factory: return false;
   }
   return false;
 }

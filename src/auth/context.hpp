@@ -42,6 +42,7 @@ enum class Action {
   generate_reports,
   manage_users,  // list, invite, edit, deactivate users
   view_audit_log,
+  manage_factory,  // factory settings: telemetry retention, storage usage (super admin only)
   own_account,  // /auth/me, change own password: any signed-in user
 };
 

@@ -44,7 +44,15 @@ struct Config {
   std::filesystem::path static_dir = "frontend/dist";
   std::string database_url;  // default: sqlite:///<data_dir>/factoryops.db
   std::string tsdb_url = "embedded:";
-  std::string redis_url;  // empty: jobs use the SQL queue
+  std::string redis_url;  // empty: jobs use the SQL queue; the InfluxDB spool uses the disk
+  // Sent as "Authorization: Token …" to InfluxDB 2.x/3.x; 1.x takes user:password in the URL.
+  std::string influxdb_token;
+  // Upper bound of the disk spool that holds InfluxDB batches while InfluxDB and Redis are down.
+  std::int64_t telemetry_spool_max_bytes = 1LL << 30;
+  // Default retention (days) of raw points and of rollups; a factory may override within
+  // [raw 183..366] and [rollups 730..1826] (HLD §10).
+  int retention_raw_days = 183;
+  int retention_rollup_days = 730;
   std::string mqtt_url = "mqtt://127.0.0.1:1883";
   std::string jwt_secret;
   // Extra signing keys, one "kid secret" per line (the last signs). Empty: <data_dir>/jwt-keys.

@@ -10,7 +10,8 @@ export type Action =
   | 'run_analytics'
   | 'generate_reports'
   | 'manage_users'
-  | 'view_audit_log';
+  | 'view_audit_log'
+  | 'manage_factory';
 
 /**
  * Whether `user` may perform `action`. This only decides what the app offers; the server
@@ -35,6 +36,7 @@ export function can(user: Pick<User, 'role' | 'permissions'> | null | undefined,
       return user.permissions.reports;
     case 'manage_users':
     case 'view_audit_log':
+    case 'manage_factory':
       return false;
   }
 }
