@@ -4,9 +4,11 @@
 
 #include <charconv>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "api/identity_json.hpp"
+#include "api/page_cache.hpp"
 #include "api/secured.hpp"
 #include "api/system_routes.hpp"
 #include "core/errors.hpp"
@@ -167,6 +169,16 @@ devices::DeviceFilter parse_filter(const http::Request& request) {
   return filter;
 }
 
+// The cache key of a filter: every field, with a presence mark so "no filter" and an empty
+// filter cannot collide.
+std::string filter_key(const devices::DeviceFilter& filter) {
+  std::string key = std::to_string(filter.limit) + ',' + std::to_string(filter.offset);
+  for (const auto* field : {&filter.search, &filter.type, &filter.line, &filter.location, &filter.status}) {
+    key += field->has_value() ? "\x1f=" + **field : std::string("\x1f-");
+  }
+  return key;
+}
+
 json::object device_with_key_json(const devices::DeviceWithKey& created) {
   return {{"device", device_json(created.device)}, {"api_key", created.api_key}};
 }
@@ -240,25 +252,45 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
               },
               {.body_limit = kBodyLimit, .summary = "Register a machine and issue its API key"});
 
-  add_secured(router, authenticator, "GET", "/api/v1/devices", Action::view_machines,
-              [devices](const http::Request& request, const auth::FactoryContext& context) {
-                auto filter = parse_filter(request);
-                auto page = devices->list(context, filter);
-                // One arena for the whole page: a hundred machines are about 1,500 small
-                // allocations otherwise.
-                json::monotonic_resource arena(64 * 1024);
-                json::storage_ptr storage(&arena);
-                json::array items(storage);
-                items.reserve(page.items.size());
-                for (const auto& device : page.items) items.emplace_back(device_json(device, storage));
-                json::object body(4, storage);
-                body["items"] = std::move(items);
-                body["total"] = page.total;
-                body["limit"] = filter.limit;
-                body["offset"] = filter.offset;
-                return json_response(200, body);
-              },
-              {.summary = "List the factory's machines"});
+  // Screens poll this list; a page is rebuilt at most once a second per filter unless the
+  // factory's machines change (see PageCache).
+  auto pages = std::make_shared<PageCache>();
+  service.on_change(
+      [pages](const core::FactoryId& factory, const core::DeviceId&) { pages->invalidate(factory); });
+  add_secured(
+      router, authenticator, "GET", "/api/v1/devices", Action::view_machines,
+      [devices, pages](const http::Request& request, const auth::FactoryContext& context) {
+        auto filter = parse_filter(request);
+        const std::string key = filter_key(filter);
+        const auto now = PageCache::Clock::now();
+        if (auto cached = pages->find(context.factory_id, key, now))
+          return http::Response::json(200, *cached);
+        const std::uint64_t generation = pages->generation(context.factory_id);
+        auto page = devices->list(context, filter);
+        // One arena for the whole page: a hundred machines are about 1,500 small
+        // allocations otherwise.
+        json::monotonic_resource arena(64 * 1024);
+        json::storage_ptr storage(&arena);
+        json::array items(storage);
+        items.reserve(page.items.size());
+        for (const auto& device : page.items) items.emplace_back(device_json(device, storage));
+        json::object body(4, storage);
+        body["items"] = std::move(items);
+        body["total"] = page.total;
+        body["limit"] = filter.limit;
+        body["offset"] = filter.offset;
+        auto text = std::make_shared<const std::string>(json::serialize(body));
+        pages->store(context.factory_id, key, text, generation, now);
+        return http::Response::json(200, *text);
+      },
+      [pages](const http::Request& request,
+              const auth::FactoryContext& context) -> std::optional<http::Response> {
+        auto cached =
+            pages->find(context.factory_id, filter_key(parse_filter(request)), PageCache::Clock::now());
+        if (!cached) return std::nullopt;
+        return http::Response::json(200, *cached);
+      },
+      {.summary = "List the factory's machines"});
 
   add_secured(router, authenticator, "GET", "/api/v1/devices/{device_id}", Action::view_machines,
               [devices](const http::Request& request, const auth::FactoryContext& context) {

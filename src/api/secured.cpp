@@ -22,4 +22,19 @@ void add_secured(http::Router& router, const auth::Authenticator& authenticator,
       std::move(options));
 }
 
+void add_secured(http::Router& router, const auth::Authenticator& authenticator, std::string_view method,
+                 std::string_view path_template, auth::Action action, SecuredHandler handler,
+                 MemoryHandler from_memory, http::RouteOptions options) {
+  options.io_attempt = [&authenticator, action, from_memory = std::move(from_memory)](
+                           const http::Request& request) -> std::optional<http::Response> {
+    auto context = authenticator.authenticate_from_memory(request);
+    if (!context) return std::nullopt;
+    context->request_id = request.request_id;
+    context->ip = request.remote_address;
+    context->require(action);
+    return from_memory(request, *context);
+  };
+  add_secured(router, authenticator, method, path_template, action, std::move(handler), std::move(options));
+}
+
 }  // namespace factoryops::api

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include "auth/authenticator.hpp"
@@ -17,5 +18,16 @@ using SecuredHandler = std::function<http::Response(const http::Request&, const 
 void add_secured(http::Router& router, const auth::Authenticator& authenticator, std::string_view method,
                  std::string_view path_template, auth::Action action, SecuredHandler handler,
                  http::RouteOptions options = {});
+
+// An answer that may be ready in memory (a cached page): nullopt means "not ready, run the
+// handler". Must never block.
+using MemoryHandler =
+    std::function<std::optional<http::Response>(const http::Request&, const auth::FactoryContext&)>;
+
+// As above, and first tries `from_memory` on the network thread when the caller can be
+// authenticated from memory too, saving the hop to the blocking pool.
+void add_secured(http::Router& router, const auth::Authenticator& authenticator, std::string_view method,
+                 std::string_view path_template, auth::Action action, SecuredHandler handler,
+                 MemoryHandler from_memory, http::RouteOptions options = {});
 
 }  // namespace factoryops::api

@@ -4,6 +4,8 @@
 // Implementations are thread-safe and outlive the router that uses them.
 #pragma once
 
+#include <optional>
+
 #include "auth/context.hpp"
 
 namespace factoryops::http {
@@ -17,6 +19,11 @@ class Authenticator {
   virtual ~Authenticator() = default;
   // Throws core::Unauthorized when the request carries no valid credentials.
   virtual FactoryContext authenticate(const http::Request& request) const = 0;
+  // The same without any I/O (for the network threads): nullopt when the answer would need the
+  // metadata store; throws core::Unauthorized as authenticate() does for a bad token.
+  virtual std::optional<FactoryContext> authenticate_from_memory(const http::Request& /*request*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace factoryops::auth

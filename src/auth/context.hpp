@@ -43,7 +43,7 @@ enum class Action {
   manage_users,  // list, invite, edit, deactivate users
   view_audit_log,
   manage_factory,  // factory settings: telemetry retention, storage usage (super admin only)
-  own_account,  // /auth/me, change own password: any signed-in user
+  own_account,     // /auth/me, change own password: any signed-in user
 };
 
 std::string_view action_name(Action action);

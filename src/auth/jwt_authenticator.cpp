@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "auth/principal_cache.hpp"
 #include "core/errors.hpp"
 #include "core/logging.hpp"
 #include "http/types.hpp"
@@ -18,7 +19,7 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
-FactoryContext JwtAuthenticator::authenticate(const http::Request& request) const {
+AccessClaims JwtAuthenticator::verified_claims(const http::Request& request) const {
   auto header = request.headers.get("Authorization");
   if (!header || header->size() < 8 || !http::iequals(header->substr(0, 7), "Bearer ")) {
     throw core::Unauthorized(std::string(kNoCredentials));
@@ -30,22 +31,50 @@ FactoryContext JwtAuthenticator::authenticate(const http::Request& request) cons
     log::debug("access token rejected", {{"reason", verified.problem}});
     throw core::Unauthorized(std::string(kNoCredentials));
   }
-  const AccessClaims& claims = *verified.claims;
-  FactoryContext context{core::FactoryId(claims.factory_id), claims.user_id, {}, claims.role, {}, {}};
-  auto conn = db_.acquire();
-  auto row = conn->query_one(
-      "SELECT email, role, permissions, is_active, token_version FROM users WHERE factory_id = ? AND id = ?",
-      {claims.factory_id, claims.user_id});
-  if (!row || !row->get_bool(3) || row->get_int(4) != claims.token_version) {
-    log::debug("access token rejected", {{"reason", "user unknown, inactive or token version changed"}});
+  return std::move(*verified.claims);
+}
+
+FactoryContext JwtAuthenticator::context_for(const AccessClaims& claims, core::FactoryId factory_id,
+                                             const Principal& principal) {
+  if (!principal.is_active || principal.token_version != claims.token_version) {
+    log::debug("access token rejected", {{"reason", "user inactive or token version changed"}});
     throw core::Unauthorized(std::string(kNoCredentials));
   }
-  auto role = parse_role(row->get_string(1));
-  if (!role) throw core::Unauthorized(std::string(kNoCredentials));
-  context.email = row->get_string(0);
-  context.role = *role;
-  context.permissions = parse_permissions(row->get_string(2));
-  return context;
+  return FactoryContext{std::move(factory_id), claims.user_id,        principal.email,
+                        principal.role,        principal.permissions, {}};
+}
+
+std::optional<FactoryContext> JwtAuthenticator::authenticate_from_memory(const http::Request& request) const {
+  AccessClaims claims = verified_claims(request);
+  core::FactoryId factory_id(claims.factory_id);
+  auto principal = PrincipalCache::global().find(factory_id, claims.user_id, PrincipalCache::Clock::now());
+  if (!principal) return std::nullopt;
+  return context_for(claims, std::move(factory_id), *principal);
+}
+
+FactoryContext JwtAuthenticator::authenticate(const http::Request& request) const {
+  AccessClaims claims = verified_claims(request);
+  core::FactoryId factory_id(claims.factory_id);
+  auto& cache = PrincipalCache::global();
+  const auto now = PrincipalCache::Clock::now();
+  auto principal = cache.find(factory_id, claims.user_id, now);
+  if (!principal) {
+    const std::uint64_t generation = cache.generation();
+    auto conn = db_.acquire();
+    auto row = conn->query_one(
+        "SELECT email, role, permissions, is_active, token_version FROM users WHERE factory_id = ? AND id = "
+        "?",
+        {claims.factory_id, claims.user_id});
+    auto role = row ? parse_role(row->get_string(1)) : std::nullopt;
+    if (!row || !role) {
+      log::debug("access token rejected", {{"reason", "user unknown"}});
+      throw core::Unauthorized(std::string(kNoCredentials));
+    }
+    principal = Principal{row->get_string(0), *role, parse_permissions(row->get_string(2)), row->get_bool(3),
+                          row->get_int(4)};
+    cache.store(factory_id, claims.user_id, *principal, generation, now);
+  }
+  return context_for(claims, std::move(factory_id), *principal);
 }
 
 }  // namespace factoryops::auth

@@ -5,6 +5,7 @@
 #include "auth/crypto.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/principal_cache.hpp"
 #include "core/logging.hpp"
 #include "db/clock.hpp"
 #include "db/factory_repository.hpp"
@@ -211,6 +212,7 @@ void SessionService::change_password(const FactoryContext& context, std::string_
   audit::record(*conn, context.factory_id, m, "auth.password_changed", "user",
                 std::to_string(context.user_id));
   tx.commit();
+  PrincipalCache::global().invalidate(context.factory_id, context.user_id);
 }
 
 Session SessionService::accept_invitation(std::string_view token, std::string_view name,

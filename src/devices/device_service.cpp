@@ -111,6 +111,7 @@ DeviceWithKey DeviceService::create(const auth::FactoryContext& context, const N
   audit(*conn, context, "device.created", device.device_id,
         {{"name", device.name}, {"api_key_prefix", device.api_key_prefix}});
   tx.commit();
+  notify_changed(context.factory_id, device.device_id);
   return {std::move(device), std::move(key)};
 }
 
@@ -179,6 +180,7 @@ Device DeviceService::update(const auth::FactoryContext& context, std::string_vi
   audit(*conn, context, "device.updated", id, {{"fields", std::move(fields)}});
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
   tx.commit();
+  notify_changed(context.factory_id, id);
   return *device;
 }
 
@@ -191,6 +193,7 @@ void DeviceService::remove(const auth::FactoryContext& context, std::string_view
   if (!device || !DeviceRepository::remove(context.factory_id, *conn, id)) throw device_not_found(id);
   audit(*conn, context, "device.deleted", id, {{"name", device->name}});
   tx.commit();
+  notify_changed(context.factory_id, id);
 }
 
 DeviceWithKey DeviceService::rotate_key(const auth::FactoryContext& context, std::string_view device_id) {
@@ -207,6 +210,7 @@ DeviceWithKey DeviceService::rotate_key(const auth::FactoryContext& context, std
   audit(*conn, context, "device.key_rotated", id, {{"api_key_prefix", prefix}});
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
   tx.commit();
+  notify_changed(context.factory_id, id);
   return {std::move(*device), std::move(key)};
 }
 
@@ -238,7 +242,16 @@ DeviceParameter DeviceService::update_parameter(const auth::FactoryContext& cont
   }
   auto parameter = DeviceRepository::find_parameter(context.factory_id, *conn, id, parameter_key);
   tx.commit();
+  notify_changed(context.factory_id, id);
   return *parameter;
+}
+
+void DeviceService::on_change(ChangeListener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+void DeviceService::notify_changed(const core::FactoryId& factory_id, const core::DeviceId& device_id) {
+  for (const auto& listener : listeners_) listener(factory_id, device_id);
 }
 
 }  // namespace factoryops::devices

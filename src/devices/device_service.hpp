@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,9 +68,17 @@ class DeviceService {
 
   DeviceRepository& repository() { return devices_; }
 
+  // Called after every committed change of a device or its parameters (caches of device
+  // data subscribe). Register listeners before serving; they must be cheap and not throw.
+  using ChangeListener = std::function<void(const core::FactoryId&, const core::DeviceId&)>;
+  void on_change(ChangeListener listener);
+  // For writers outside this service (ingestion refreshing last_seen_at and status).
+  void notify_changed(const core::FactoryId& factory_id, const core::DeviceId& device_id);
+
  private:
   db::Database& db_;
   DeviceRepository devices_;
+  std::vector<ChangeListener> listeners_;
 };
 
 }  // namespace factoryops::devices

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,10 @@ struct RouteOptions {
   // Who may call the route: "public", or the auth::Action a caller must be allowed
   // (api/secured.hpp sets it). Read by the isolation tests and the OpenAPI check.
   std::string access = "public";
+  // For pool routes: tried first on the I/O thread. An answer is sent at once, saving the hop
+  // to the pool (a page served from memory); nullopt sends the request to the pool as usual.
+  // Must never block.
+  std::function<std::optional<Response>(const Request&)> io_attempt{};
 };
 
 struct RouteEntry {

@@ -378,9 +378,22 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connection, st
             response = map_exception(std::current_exception(), request.request_id);
           }
         } else {
-          // The request lives in this coroutine frame, which stays suspended until the pool is done.
-          std::function<Response()> work = [&handler, &request] { return handler(request); };
-          response = co_await run_blocking(work, request.request_id);
+          std::optional<Response> quick;
+          if (match.options->io_attempt) {
+            log::RequestIdScope scope(request.request_id);
+            try {
+              quick = match.options->io_attempt(request);
+            } catch (...) {
+              quick = map_exception(std::current_exception(), request.request_id);
+            }
+          }
+          if (quick) {
+            response = std::move(*quick);
+          } else {
+            // The request lives in this coroutine frame, which stays suspended until the pool is done.
+            std::function<Response()> work = [&handler, &request] { return handler(request); };
+            response = co_await run_blocking(work, request.request_id);
+          }
         }
       } else {
         std::function<Response()> work = [this, raw_path = std::string(target_path(request.target)),

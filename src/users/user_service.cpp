@@ -4,6 +4,7 @@
 
 #include "auth/crypto.hpp"
 #include "auth/password.hpp"
+#include "auth/principal_cache.hpp"
 #include "core/errors.hpp"
 #include "db/clock.hpp"
 #include "db/factory_repository.hpp"
@@ -120,6 +121,7 @@ User UserService::update(const auth::FactoryContext& context, std::int64_t id, c
   audit::record(*conn, context.factory_id, meta, deactivated ? "user.deactivated" : "user.updated", "user",
                 std::to_string(id), changes_json(*before, after));
   tx.commit();
+  auth::PrincipalCache::global().invalidate(context.factory_id, id);
   return after;
 }
 
