@@ -67,6 +67,26 @@ std::vector<Summary> minute_summaries(const Columns& points) {
   return out;
 }
 
+std::vector<Summary> coarsen(std::span<const Summary> fine, std::int64_t step) {
+  std::vector<Summary> out;
+  for (const Summary& s : fine) {
+    std::int64_t start = floor_to(s.start, step);
+    if (out.empty() || out.back().start != start) {
+      Summary first = s;
+      first.start = start;
+      out.push_back(first);
+      continue;
+    }
+    Summary& c = out.back();
+    c.count += s.count;
+    c.min = std::min(c.min, s.min);
+    c.max = std::max(c.max, s.max);
+    c.sum += s.sum;
+    c.last = s.last;
+  }
+  return out;
+}
+
 std::vector<std::uint8_t> encode_rollup_block(std::span<const Summary> summaries) {
   std::vector<std::uint8_t> out;
   put_varint(out, summaries.size());

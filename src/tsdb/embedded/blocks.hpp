@@ -1,6 +1,6 @@
 // Encoded blocks stored by the embedded engine: a raw block holds the points of one series in
-// one aligned window; a rollup block holds that window's one-minute summaries. Pure functions;
-// thread-safe.
+// one aligned window; a rollup block holds summaries (one-minute ones of a window, or the hourly
+// ones of a UTC day). Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +43,8 @@ void decode_raw_block(std::span<const std::uint8_t> blob, Columns& out);
 // One summary per non-empty minute of `points` (ascending). Sums of decimal data are exact
 // sums of the scaled integers, rounded once.
 std::vector<Summary> minute_summaries(const Columns& points);
+// Folds ascending summaries into buckets of `step` (a multiple of theirs) aligned to the epoch.
+std::vector<Summary> coarsen(std::span<const Summary> fine, std::int64_t step);
 std::vector<std::uint8_t> encode_rollup_block(std::span<const Summary> summaries);
 void decode_rollup_block(std::span<const std::uint8_t> blob, std::vector<Summary>& out);
 

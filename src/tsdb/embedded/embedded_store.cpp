@@ -34,10 +34,20 @@ constexpr const char* kUpsertBlock =
     "INSERT OR REPLACE INTO raw_blocks (series_id, window_start, data) VALUES (?, ?, ?)";
 constexpr const char* kUpsertRollup =
     "INSERT OR REPLACE INTO rollups_1m (series_id, window_start, data) VALUES (?, ?, ?)";
+constexpr const char* kSelectHourRollups =
+    "SELECT window_start, data FROM rollups_1h WHERE series_id = ? AND window_start >= ? AND window_start < "
+    "? "
+    "ORDER BY window_start";
+constexpr const char* kSelectHourDay = "SELECT data FROM rollups_1h WHERE series_id = ? AND window_start = ?";
+constexpr const char* kUpsertHourDay =
+    "INSERT OR REPLACE INTO rollups_1h (series_id, window_start, data) VALUES (?, ?, ?)";
 constexpr const char* kSelectRollups =
     "SELECT window_start, data FROM rollups_1m WHERE series_id = ? AND window_start >= ? AND window_start < "
     "? "
     "ORDER BY window_start";
+
+// The coarsest stored summaries a query may read.
+enum class Level { kRaw, kMinutes, kHours };
 
 struct StringHash {
   using is_transparent = void;
@@ -175,11 +185,10 @@ class Bucketer {
     return it == days_.begin() ? days_.front() : *(it - 1);
   }
 
-  // Whether one-minute rollups can stand for raw points: each bucket is whole minutes.
-  bool minute_aligned() const {
-    if (days_.empty()) return step_ % kMinuteMs == 0;
-    return std::all_of(days_.begin(), days_.end(),
-                       [](std::int64_t d) { return floor_to(d, kMinuteMs) == d; });
+  // Whether rollups of `step` can stand for raw points: every bucket is made of whole steps.
+  bool aligned_to(std::int64_t step) const {
+    if (days_.empty()) return step_ % step == 0;
+    return std::all_of(days_.begin(), days_.end(), [step](std::int64_t d) { return floor_to(d, step) == d; });
   }
 
  private:
@@ -351,7 +360,9 @@ class EmbeddedStore final : public TelemetryStore {
       throw core::Invalid("interval", "must divide one day or be one day");
     }
     Bucketer bucketer(query);
-    bool use_rollups = bucketer.minute_aligned();
+    Level level = bucketer.aligned_to(kHourMs)     ? Level::kHours
+                  : bucketer.aligned_to(kMinuteMs) ? Level::kMinutes
+                                                   : Level::kRaw;
     Snapshot snap = snapshot(query.factory, query.device, query.metrics, query.from_ms, query.to_ms);
     std::vector<Series> out;
     for (std::size_t m = 0; m < query.metrics.size(); ++m) {
@@ -359,7 +370,7 @@ class EmbeddedStore final : public TelemetryStore {
       if (snap.ids[m] != 0) {
         Folder folder(bucketer);
         std::lock_guard db_lock(snap.factory->db_mu);
-        aggregate_series(*snap.factory, snap.ids[m], snap.heads[m], query.from_ms, query.to_ms, use_rollups,
+        aggregate_series(*snap.factory, snap.ids[m], snap.heads[m], query.from_ms, query.to_ms, level,
                          folder);
         series.points = folder.finish(query.aggregate);
       }
@@ -398,8 +409,9 @@ class EmbeddedStore final : public TelemetryStore {
     std::int64_t rollup_cut = now_ms - static_cast<std::int64_t>(policy.rollup_days) * kDayMs;
     db.exec("BEGIN IMMEDIATE");
     try {
-      trim(db, "raw_blocks", raw_cut, false);
-      trim(db, "rollups_1m", rollup_cut, true);
+      trim(db, "raw_blocks", raw_cut, kWindowMs, 0);
+      trim(db, "rollups_1m", rollup_cut, kWindowMs, kMinuteMs);
+      trim(db, "rollups_1h", rollup_cut, kDayMs, kHourMs);
       db.exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -486,36 +498,53 @@ class EmbeddedStore final : public TelemetryStore {
     return snap;
   }
 
-  // Folds one series into buckets window by window, in time order. A window whose head holds
-  // points, or the parts of a window that do not cover whole minutes of [from, to), are read
-  // from raw points; the rest from one-minute rollups.
+  // Folds one series into buckets window by window, in time order. Within a window without
+  // unflushed points, whole hours of [from, to) come from hourly rollups (when `level` is
+  // kHours), whole minutes from minute rollups, and the unaligned rest from raw points. Windows
+  // with unflushed points, and every window at level kRaw, are read from raw points.
   void aggregate_series(FactoryState& factory, std::int64_t id, const std::vector<Point>& head,
-                        std::int64_t from, std::int64_t to, bool use_rollups, Folder& folder) {
+                        std::int64_t from, std::int64_t to, Level level, Folder& folder) {
     SqliteFile& db = *factory.db;
     std::int64_t first_window = floor_to(from, kWindowMs);
-    std::map<std::int64_t, std::vector<std::uint8_t>> rollups;
+    std::map<std::int64_t, std::vector<std::uint8_t>> minutes;
+    std::map<std::int64_t, std::vector<Summary>> hours;  // by window
     std::map<std::int64_t, std::vector<std::uint8_t>> raws;
     std::vector<std::int64_t> windows;
     for (const Point& p : head) windows.push_back(floor_to(p.ts_ms, kWindowMs));
     windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
+    auto partial = [&](std::int64_t w) { return w < from || w + kWindowMs > to; };
     db.exec("BEGIN");
     try {
-      if (use_rollups) {
+      if (level == Level::kHours) {
+        StatementUse rows(db, kSelectHourRollups);
+        rows.bind(1, id).bind(2, floor_to(from, kDayMs)).bind(3, to);
+        std::vector<Summary> day;
+        while (rows.step()) {
+          day.clear();
+          decode_summaries(rows.blob(1), day);
+          for (const Summary& s : day) {
+            if (s.start >= first_window && s.start < to) hours[floor_to(s.start, kWindowMs)].push_back(s);
+          }
+        }
+      }
+      if (level != Level::kRaw) {
         StatementUse rows(db, kSelectRollups);
         rows.bind(1, id).bind(2, first_window).bind(3, to);
         while (rows.step()) {
+          std::int64_t w = rows.int64(0);
+          // With hourly rollups, minutes only fill the unaligned edges of the range.
+          if (level == Level::kHours && !partial(w) && hours.contains(w)) continue;
           auto blob = rows.blob(1);
-          rollups.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
+          minutes.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
         }
       }
       StatementUse rows(db, kSelectBlocks);
       rows.bind(1, id).bind(2, first_window).bind(3, to);
-      // Raw blocks are needed for every window without rollups, and for partial windows.
       while (rows.step()) {
         std::int64_t w = rows.int64(0);
-        bool partial = w < from || w + kWindowMs > to;
         bool in_head = std::binary_search(windows.begin(), windows.end(), w);
-        if (use_rollups && !partial && !in_head && rollups.contains(w)) continue;
+        bool covered = level == Level::kHours ? hours.contains(w) : minutes.contains(w);
+        if (level != Level::kRaw && !partial(w) && !in_head && covered) continue;
         auto blob = rows.blob(1);
         raws.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
       }
@@ -524,56 +553,90 @@ class EmbeddedStore final : public TelemetryStore {
       sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
-    for (const auto& [w, blob] : rollups) windows.push_back(w);
+    for (const auto& [w, blob] : minutes) windows.push_back(w);
+    for (const auto& [w, list] : hours) windows.push_back(w);
     for (const auto& [w, blob] : raws) windows.push_back(w);
     std::sort(windows.begin(), windows.end());
     windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
 
     std::size_t h = 0;
     Columns block;
-    std::vector<Summary> summaries;
+    std::vector<Summary> minute_list;
     for (std::int64_t w : windows) {
       std::int64_t lo = std::max(from, w);
       std::int64_t hi = std::min(to, w + kWindowMs);
       std::vector<Point> window_head;
       while (h < head.size() && head[h].ts_ms < w + kWindowMs) window_head.push_back(head[h++]);
-      auto rollup = rollups.find(w);
+      auto minute_row = minutes.find(w);
+      auto hour_list = hours.find(w);
       auto raw = raws.find(w);
-      bool from_rollups = use_rollups && window_head.empty() && rollup != rollups.end();
-      std::int64_t covered_lo = from_rollups ? std::min(floor_to(lo + kMinuteMs - 1, kMinuteMs), hi) : hi;
-      std::int64_t covered_hi = from_rollups ? std::max(floor_to(hi, kMinuteMs), covered_lo) : hi;
+      bool clean = window_head.empty();
+      bool use_hours = clean && level == Level::kHours && hour_list != hours.end();
+      bool use_minutes = clean && level != Level::kRaw && minute_row != minutes.end();
+      // Segments of the window: raw [lo, m_lo), minutes [m_lo, h_lo), hours [h_lo, h_hi),
+      // minutes [h_hi, m_hi), raw [m_hi, hi). A source that is missing has an empty segment.
+      std::int64_t m_lo = hi;
+      std::int64_t m_hi = hi;
+      if (use_minutes || use_hours) {
+        m_lo = std::min(floor_to(lo + kMinuteMs - 1, kMinuteMs), hi);
+        m_hi = std::max(floor_to(hi, kMinuteMs), m_lo);
+      }
+      std::int64_t h_lo = m_hi;
+      std::int64_t h_hi = m_hi;
+      if (use_hours) {
+        h_lo = std::min(floor_to(lo + kHourMs - 1, kHourMs), m_hi);
+        h_hi = std::max(floor_to(hi, kHourMs), h_lo);
+        if (!use_minutes && (h_lo != m_lo || h_hi != m_hi)) {
+          // Unaligned edges but no minute rollups: read those edges raw.
+          m_lo = h_lo;
+          m_hi = h_hi;
+        }
+      }
       block.clear();
       // No raw block although one is needed: retention removed it, so its points are gone.
       if (raw != raws.end()) decode(raw->second, block);
       Columns points = merge(block, window_head);
       std::size_t i = 0;
-      for (; i < points.size() && points.ts[i] < covered_lo; ++i) {
+      for (; i < points.size() && points.ts[i] < m_lo; ++i) {
         if (points.ts[i] >= lo) folder.add(points.ts[i], points.values[i]);
       }
-      if (from_rollups) {
-        summaries.clear();
-        try {
-          decode_rollup_block(rollup->second, summaries);
-        } catch (const std::runtime_error& e) {
-          throw core::Unavailable(std::string("telemetry rollup: ") + e.what());
-        }
-        for (const Summary& s : summaries) {
-          if (s.start >= covered_lo && s.start < covered_hi) folder.add(s);
-        }
-        while (i < points.size() && points.ts[i] < covered_hi) ++i;
+      minute_list.clear();
+      if (use_minutes && (m_lo < h_lo || h_hi < m_hi)) decode_summaries(minute_row->second, minute_list);
+      for (const Summary& s : minute_list) {
+        if (s.start >= m_lo && s.start < h_lo) folder.add(s);
       }
+      if (use_hours) {
+        for (const Summary& s : hour_list->second) {
+          if (s.start >= h_lo && s.start < h_hi) folder.add(s);
+        }
+      }
+      for (const Summary& s : minute_list) {
+        if (s.start >= h_hi && s.start < m_hi) folder.add(s);
+      }
+      while (i < points.size() && points.ts[i] < m_hi) ++i;
       for (; i < points.size() && points.ts[i] < hi; ++i) {
         if (points.ts[i] >= lo) folder.add(points.ts[i], points.values[i]);
       }
     }
   }
 
-  // Removes whole windows older than `cut` and the older part of the window straddling it.
-  static void trim(SqliteFile& db, const std::string& table, std::int64_t cut, bool rollup) {
-    std::string remove = "DELETE FROM " + table + " WHERE window_start <= " + std::to_string(cut - kWindowMs);
+  static void decode_summaries(std::span<const std::uint8_t> blob, std::vector<Summary>& out) {
+    try {
+      decode_rollup_block(blob, out);
+    } catch (const std::runtime_error& e) {
+      throw core::Unavailable(std::string("telemetry rollup: ") + e.what());
+    }
+  }
+
+  // Removes rows (each spanning `span`) wholly older than `cut` and, from the row straddling
+  // it, the older points (raw rows, `bucket` 0) or the summaries of buckets ending by `cut`.
+  static void trim(SqliteFile& db, const std::string& table, std::int64_t cut, std::int64_t span,
+                   std::int64_t bucket) {
+    bool rollup = bucket > 0;
+    std::string remove = "DELETE FROM " + table + " WHERE window_start <= " + std::to_string(cut - span);
     db.exec(remove.c_str());
     std::string select = "SELECT series_id, window_start, data FROM " + table + " WHERE window_start > " +
-                         std::to_string(cut - kWindowMs) + " AND window_start < " + std::to_string(cut);
+                         std::to_string(cut - span) + " AND window_start < " + std::to_string(cut);
     std::vector<std::tuple<std::int64_t, std::int64_t, std::vector<std::uint8_t>>> rewrites;
     {
       sqlite3_stmt* stmt = nullptr;
@@ -586,7 +649,7 @@ class EmbeddedStore final : public TelemetryStore {
         if (rollup) {
           std::vector<Summary> all;
           decode_rollup_block(blob, all);
-          std::erase_if(all, [cut](const Summary& s) { return s.start + kMinuteMs <= cut; });
+          std::erase_if(all, [cut, bucket](const Summary& s) { return s.start + bucket <= cut; });
           if (!all.empty()) data = encode_rollup_block(all);
         } else {
           Columns all;
@@ -761,6 +824,24 @@ class EmbeddedStore final : public TelemetryStore {
           .bind(1, series.id)
           .bind(2, w)
           .bind(3, std::span<const std::uint8_t>(rollup))
+          .step();
+      // The day's hourly block: replace this window's hours with the recomputed ones.
+      std::int64_t day = floor_to(w, kDayMs);
+      std::vector<Summary> hours;
+      {
+        StatementUse row(db, kSelectHourDay);
+        row.bind(1, series.id).bind(2, day);
+        if (row.step()) decode_summaries(row.blob(0), hours);
+      }
+      std::erase_if(hours, [w](const Summary& s) { return s.start >= w && s.start < w + kWindowMs; });
+      for (const Summary& s : coarsen(minutes, kHourMs)) hours.push_back(s);
+      std::sort(hours.begin(), hours.end(),
+                [](const Summary& a, const Summary& b) { return a.start < b.start; });
+      std::vector<std::uint8_t> day_blob = encode_rollup_block(hours);
+      StatementUse(db, kUpsertHourDay)
+          .bind(1, series.id)
+          .bind(2, day)
+          .bind(3, std::span<const std::uint8_t>(day_blob))
           .step();
     }
     if (series.has_last) {

@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS rollups_1m (
   data BLOB NOT NULL,
   PRIMARY KEY (series_id, window_start)
 );
+CREATE TABLE IF NOT EXISTS rollups_1h (
+  series_id INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (series_id, window_start)
+);
 )sql";
 
 }  // namespace
