@@ -333,7 +333,10 @@ class EmbeddedStore final : public TelemetryStore {
           StatementUse rows(*snap.factory->db, kSelectBlocks);
           rows.bind(1, snap.ids[m]).bind(2, floor_to(query.from_ms, kWindowMs)).bind(3, query.to_ms);
           Columns block;
-          while (rows.step()) {
+          // Merging can displace at most one stored point per head point, so the first
+          // limit + head points stored are enough for the oldest `limit` of the answer.
+          const std::size_t enough = query.limit + snap.heads[m].size();
+          while (stored.size() < enough && rows.step()) {
             block.clear();
             decode(rows.blob(1), block);
             for (std::size_t i = 0; i < block.size(); ++i) {

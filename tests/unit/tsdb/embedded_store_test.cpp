@@ -162,6 +162,17 @@ TEST(EmbeddedStore, LateOutOfOrderAndDuplicatePointsKeepTheLastWrite) {
   EXPECT_EQ(raw(*store, "acme", "m1", "p", kT0, kT0 + 3000 * 7000), want);
   store->flush();
   EXPECT_EQ(raw(*store, "acme", "m1", "p", kT0, kT0 + 3000 * 7000), want);
+  // A limited read with unflushed points that precede and overwrite stored ones.
+  write(*store,
+        batch("acme", "m1", "p", {Point{kT0 - 1000, -1}, Point{kT0 + 7000, -2}, Point{kT0 + 3500, -3}}));
+  truth[kT0 - 1000] = -1;
+  truth[kT0 + 7000] = -2;
+  truth[kT0 + 3500] = -3;
+  std::vector<Point> first_five;
+  for (const auto& [t, v] : truth) {
+    if (first_five.size() < 5) first_five.push_back(Point{t, v});
+  }
+  EXPECT_EQ(raw(*store, "acme", "m1", "p", kT0 - kHourMs, kT0 + kDayMs, 5), first_five);
   // Aggregates follow the overwritten values too, from rollups and from raw.
   for (Aggregate agg : {Aggregate::kSum, Aggregate::kCount, Aggregate::kFirst, Aggregate::kLast}) {
     auto by = [](std::int64_t t) { return floor_step(t, kHourMs); };
