@@ -382,7 +382,9 @@ TEST(EmbeddedStore, AcknowledgedWritesSurviveKill) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::close(fds[0]);
-    auto store = open_embedded_store(options_for(dir.path()));
+    EmbeddedOptions options = options_for(dir.path());
+    options.sync_on_write = true;
+    auto store = open_embedded_store(options);
     for (std::int32_t n = 0;; ++n) {
       std::vector<Point> points;
       for (int i = 0; i < 10; ++i) points.push_back(Point{kT0 + (n * 10 + i) * 1000, n + i / 10.0});
