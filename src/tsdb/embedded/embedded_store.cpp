@@ -41,6 +41,9 @@ constexpr const char* kSelectHourRollups =
 constexpr const char* kSelectHourDay = "SELECT data FROM rollups_1h WHERE series_id = ? AND window_start = ?";
 constexpr const char* kUpsertHourDay =
     "INSERT OR REPLACE INTO rollups_1h (series_id, window_start, data) VALUES (?, ?, ?)";
+constexpr const char* kListBlocks =
+    "SELECT window_start FROM raw_blocks WHERE series_id = ? AND window_start >= ? AND window_start < ?";
+constexpr const char* kSelectRollup = "SELECT data FROM rollups_1m WHERE series_id = ? AND window_start = ?";
 constexpr const char* kSelectRollups =
     "SELECT window_start, data FROM rollups_1m WHERE series_id = ? AND window_start >= ? AND window_start < "
     "? "
@@ -530,26 +533,53 @@ class EmbeddedStore final : public TelemetryStore {
           }
         }
       }
-      if (level != Level::kRaw) {
+      if (level == Level::kMinutes) {
         StatementUse rows(db, kSelectRollups);
         rows.bind(1, id).bind(2, first_window).bind(3, to);
         while (rows.step()) {
-          std::int64_t w = rows.int64(0);
-          // With hourly rollups, minutes only fill the unaligned edges of the range.
-          if (level == Level::kHours && !partial(w) && hours.contains(w)) continue;
           auto blob = rows.blob(1);
-          minutes.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
+          minutes.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
+        }
+      } else if (level == Level::kHours) {
+        // With hourly rollups, minutes only fill the unaligned edges of the range.
+        for (std::int64_t w : {first_window, floor_to(to - 1, kWindowMs)}) {
+          if (!partial(w) || minutes.contains(w)) continue;
+          StatementUse row(db, kSelectRollup);
+          row.bind(1, id).bind(2, w);
+          if (row.step()) {
+            auto blob = row.blob(0);
+            minutes.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
+          }
         }
       }
-      StatementUse rows(db, kSelectBlocks);
-      rows.bind(1, id).bind(2, first_window).bind(3, to);
-      while (rows.step()) {
-        std::int64_t w = rows.int64(0);
-        bool in_head = std::binary_search(windows.begin(), windows.end(), w);
-        bool covered = level == Level::kHours ? hours.contains(w) : minutes.contains(w);
-        if (level != Level::kRaw && !partial(w) && !in_head && covered) continue;
-        auto blob = rows.blob(1);
-        raws.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
+      if (level == Level::kRaw) {
+        StatementUse rows(db, kSelectBlocks);
+        rows.bind(1, id).bind(2, first_window).bind(3, to);
+        while (rows.step()) {
+          auto blob = rows.blob(1);
+          raws.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
+        }
+      } else {
+        // List windows from the index alone; fetch only the blocks rollups cannot replace.
+        std::vector<std::int64_t> needed;
+        {
+          StatementUse list(db, kListBlocks);
+          list.bind(1, id).bind(2, first_window).bind(3, to);
+          while (list.step()) {
+            std::int64_t w = list.int64(0);
+            bool in_head = std::binary_search(windows.begin(), windows.end(), w);
+            bool covered = level == Level::kHours ? hours.contains(w) : minutes.contains(w);
+            if (partial(w) || in_head || !covered) needed.push_back(w);
+          }
+        }
+        for (std::int64_t w : needed) {
+          StatementUse row(db, kSelectBlock);
+          row.bind(1, id).bind(2, w);
+          if (row.step()) {
+            auto blob = row.blob(0);
+            raws.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
+          }
+        }
       }
       db.exec("COMMIT");
     } catch (...) {
