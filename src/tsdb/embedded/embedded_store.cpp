@@ -6,7 +6,6 @@
 #include <bit>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -48,6 +47,12 @@ constexpr const char* kSelectRollups =
     "SELECT window_start, data FROM rollups_1m WHERE series_id = ? AND window_start >= ? AND window_start < "
     "? "
     "ORDER BY window_start";
+
+// Timestamps beyond ±2^60 ms (36 million years) are refused on write and clipped from query
+// ranges, so window arithmetic can never overflow.
+constexpr std::int64_t kMaxAbsTs = std::int64_t{1} << 60;
+// Day buckets are computed up front, one zone conversion per day.
+constexpr std::int64_t kMaxDayBuckets = 200'000;
 
 // The coarsest stored summaries a query may read.
 enum class Level { kRaw, kMinutes, kHours };
@@ -294,6 +299,8 @@ class EmbeddedStore final : public TelemetryStore {
       put_string(record_, batch.device.str());
       put_varint(record_, batch.readings.size());
       for (const Reading& reading : batch.readings) {
+        if (reading.ts_ms < -kMaxAbsTs || reading.ts_ms > kMaxAbsTs)
+          throw core::Invalid("ts_ms", "is out of range");
         put_varint(record_, zz(reading.ts_ms));
         put_varint(record_, reading.fields.size());
         for (const Field& field : reading.fields) {
@@ -323,8 +330,10 @@ class EmbeddedStore final : public TelemetryStore {
     }
   }
 
-  std::vector<Series> read_raw(const RawQuery& query) override {
-    check_range(query.metrics, query.from_ms, query.to_ms);
+  std::vector<Series> read_raw(const RawQuery& asked) override {
+    check_range(asked.metrics, asked.from_ms, asked.to_ms);
+    RawQuery query = asked;
+    if (!clip(query.from_ms, query.to_ms)) return empty_answer(query.metrics);
     Snapshot snap = snapshot(query.factory, query.device, query.metrics, query.from_ms, query.to_ms);
     std::vector<Series> out;
     for (std::size_t m = 0; m < query.metrics.size(); ++m) {
@@ -359,12 +368,16 @@ class EmbeddedStore final : public TelemetryStore {
     return out;
   }
 
-  std::vector<Series> read_aggregate(const AggregateQuery& query) override {
-    check_range(query.metrics, query.from_ms, query.to_ms);
+  std::vector<Series> read_aggregate(const AggregateQuery& asked) override {
+    check_range(asked.metrics, asked.from_ms, asked.to_ms);
+    AggregateQuery query = asked;
     if (query.interval_ms <= 0 ||
         (query.interval_ms != kDayMs && (query.interval_ms > kDayMs || kDayMs % query.interval_ms != 0))) {
       throw core::Invalid("interval", "must divide one day or be one day");
     }
+    if (!clip(query.from_ms, query.to_ms)) return empty_answer(query.metrics);
+    if (query.interval_ms == kDayMs && (query.to_ms - query.from_ms) / kDayMs > kMaxDayBuckets)
+      throw core::Invalid("to", "day buckets span at most 200000 days");
     Bucketer bucketer(query);
     Level level = bucketer.aligned_to(kHourMs)     ? Level::kHours
                   : bucketer.aligned_to(kMinuteMs) ? Level::kMinutes
@@ -466,6 +479,19 @@ class EmbeddedStore final : public TelemetryStore {
     std::vector<std::int64_t> ids;          // 0 when the series does not exist
     std::vector<std::vector<Point>> heads;  // unflushed points in range, normalised
   };
+
+  // Narrows [from, to) to the storable range; false when nothing is left.
+  static bool clip(std::int64_t& from, std::int64_t& to) {
+    from = std::max(from, -kMaxAbsTs);
+    to = std::min(to, kMaxAbsTs + 1);
+    return from < to;
+  }
+
+  static std::vector<Series> empty_answer(const std::vector<std::string>& metrics) {
+    std::vector<Series> out;
+    for (const std::string& metric : metrics) out.push_back(Series{.metric = metric, .points = {}});
+    return out;
+  }
 
   static void check_range(const std::vector<std::string>& metrics, std::int64_t from, std::int64_t to) {
     if (metrics.empty()) throw core::Invalid("metrics", "at least one metric is required");

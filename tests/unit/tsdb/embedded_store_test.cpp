@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <thread>
@@ -270,6 +271,15 @@ TEST(EmbeddedStore, BadQueriesAreInvalid) {
   EXPECT_THROW(raw(*store, "acme", "m1", "x", kT0 + 1, kT0), core::Invalid);
   RawQuery none{core::FactoryId("acme"), core::DeviceId("m1"), {}, kT0, kT0 + 1, 10};
   EXPECT_THROW(store->read_raw(none), core::Invalid);
+  // Extreme ranges are clipped, not overflowed; timestamps beyond them are refused.
+  write(*store, batch("acme", "m1", "x", {Point{kT0, 4}}));
+  const auto lowest = std::numeric_limits<std::int64_t>::min();
+  const auto highest = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(raw(*store, "acme", "m1", "x", lowest, highest), (std::vector<Point>{Point{kT0, 4}}));
+  EXPECT_EQ(aggregate(*store, "x", lowest, highest, kHourMs, Aggregate::kSum),
+            (std::vector<Point>{Point{kT0, 4}}));
+  EXPECT_THROW(aggregate(*store, "x", lowest, highest, kDayMs, Aggregate::kSum), core::Invalid);
+  EXPECT_THROW(write(*store, batch("acme", "m1", "x", {Point{highest, 1}})), core::Invalid);
   // Reads of a factory that never wrote create nothing.
   EXPECT_TRUE(raw(*store, "ghost", "m1", "x", kT0, kT0 + 1).empty());
   EXPECT_EQ(store->usage(core::FactoryId("ghost")).series, 0);
