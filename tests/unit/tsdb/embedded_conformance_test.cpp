@@ -11,17 +11,26 @@ namespace {
 namespace fs = std::filesystem;
 
 // One directory for the whole run: the suite's factories have random ids, so tests may share it.
-const fs::path& storage() {
-  static const fs::path dir = [] {
+// Removed at exit; every store is closed by then (each test closes its own).
+class Storage {
+ public:
+  Storage() {
     std::string pattern = (fs::temp_directory_path() / "tsdb-conformance-XXXXXX").string();
-    fs::path made = ::mkdtemp(pattern.data());
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(storage(), ec);
-    });
-    return made;
-  }();
-  return dir;
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~Storage() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+const fs::path& storage() {
+  static const Storage dir;
+  return dir.path();
 }
 
 std::unique_ptr<TelemetryStore> open_store() {
