@@ -84,6 +84,7 @@ void BM_WriteAndFlush(benchmark::State& state) {
   tsdb::EmbeddedOptions options;
   options.directory = dir;
   options.timezone_of = [](const core::FactoryId&) { return std::string("Europe/Berlin"); };
+  options.sync_on_write = state.range(1) != 0;
   auto store = tsdb::open_embedded_store(options);
   std::vector<Meter> meters;
   for (int d = 0; d < kDevices; ++d) meters.emplace_back(static_cast<std::uint64_t>(d));
@@ -103,7 +104,13 @@ void BM_WriteAndFlush(benchmark::State& state) {
   store.reset();
   fs::remove_all(dir);
 }
-BENCHMARK(BM_WriteAndFlush)->Arg(3600)->Iterations(6)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Arguments: seconds of data per iteration; fdatasync on every write call (0/1).
+BENCHMARK(BM_WriteAndFlush)
+    ->Args({3600, 0})
+    ->Args({3600, 1})
+    ->Iterations(6)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // 30 days at 1 Hz of one device with ten metrics (only two devices, to keep the set-up short).
 struct Loaded {
