@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct StoreConformanceParam {
   // destroyed): what was written must still be there. Required.
   std::function<std::unique_ptr<TelemetryStore>()> reopen;
 };
+
+// gtest prints a failing test's parameter: its name, not its bytes.
+inline void PrintTo(const StoreConformanceParam& param, std::ostream* os) {
+  *os << param.name;
+}
 
 inline std::string conformance_param_name(const ::testing::TestParamInfo<StoreConformanceParam>& param) {
   return param.param.name;

@@ -380,8 +380,8 @@ class InfluxStore final : public TelemetryStore {
              "." + quote_identifier(measurement) + " FROM " + quote_identifier(kMeasurement) +
              " WHERE \"factory_id\"=" + quote_literal(span.factory) +
              " AND \"device_id\"=" + quote_literal(span.device) +
-             " AND time >= " + ms(floor_to(span.min_ts, kHourMs)) + " AND time < " +
-             ms(floor_to(span.max_ts, kHourMs) + kHourMs) + " GROUP BY time(" + ms(step) +
+             " AND time >= " + ms(floor_to(span.min_ts, step)) + " AND time < " +
+             ms(floor_to(span.max_ts, step) + step) + " GROUP BY time(" + ms(step) +
              "),\"device_id\",\"factory_id\" fill(none);";
       }
     }
