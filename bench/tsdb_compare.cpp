@@ -135,6 +135,7 @@ double median_ms(int rounds, const std::function<void()>& query) {
 struct Figures {
   double values_per_second = 0;
   std::optional<double> bytes_per_value;
+  std::optional<double> data_files_bytes_per_value;  // InfluxDB: TSM files only, without fixed overheads
   double raw_1h_ms = 0;
   double hourly_30d_ms = 0;
   double max15_7d_ms = 0;
@@ -143,6 +144,18 @@ struct Figures {
 // InfluxDB writes TSM files from its cache only after the shard is cold for a while
 // (bench/tsdb.sh sets those durations low) and compacts them afterwards: wait until the WAL
 // is empty and the data directory has stopped changing.
+std::int64_t tsm_bytes(const fs::path& dir) {
+  std::int64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().extension() == ".tsm") {
+      total += static_cast<std::int64_t>(it->file_size(ec));
+    }
+  }
+  return total;
+}
+
 std::int64_t settled_influx_bytes(const fs::path& root) {
   const fs::path data = root / "data";
   const fs::path wal = root / "wal";
@@ -212,10 +225,13 @@ Figures run_engine(const std::string& engine, const Settings& s) {
     generating += seconds_since(gen_start);
     store->write(batches);
   }
+  auto flush_start = std::chrono::steady_clock::now();
   store->flush();
+  const double flush_seconds = seconds_since(flush_start);
   const double load_seconds = seconds_since(start) - generating;
   f.values_per_second = static_cast<double>(values) / load_seconds;
-  std::cout << "  " << engine << ": loaded " << values << " values in " << load_seconds << " s" << std::endl;
+  std::cout << "  " << engine << ": loaded " << values << " values in " << load_seconds
+            << " s (of which flush " << flush_seconds << " s)" << std::endl;
 
   if (engine == "embedded") {
     f.bytes_per_value = static_cast<double>(directory_bytes(embedded_dir)) / static_cast<double>(values);
@@ -223,6 +239,8 @@ Figures run_engine(const std::string& engine, const Settings& s) {
     std::cout << "  influxdb: waiting for the cache snapshot and compaction…" << std::endl;
     f.bytes_per_value =
         static_cast<double>(settled_influx_bytes(s.influx_data_dir)) / static_cast<double>(values);
+    f.data_files_bytes_per_value =
+        static_cast<double>(tsm_bytes(s.influx_data_dir / "data")) / static_cast<double>(values);
   }
 
   // The long series: one metric of one device at 1 Hz for long_days, ending with the day.
@@ -365,6 +383,8 @@ int main(int argc, char** argv) {
       0);
   row(
       "bytes per value on disk", [](const Figures& f) { return f.bytes_per_value; }, 2);
+  row(
+      "  of which TSM files (influxdb)", [](const Figures& f) { return f.data_files_bytes_per_value; }, 2);
   row(
       "1 h raw, one series (ms)", [](const Figures& f) { return std::optional<double>(f.raw_1h_ms); }, 2);
   row(

@@ -43,6 +43,7 @@ constexpr std::int64_t kLateAfterMs = 30 * kMinuteMs;
 // ranges that start after this age need no rollups.
 constexpr std::int64_t kRawAlwaysKeptMs = 182 * kDayMs;
 constexpr auto kReplayPause = std::chrono::milliseconds(250);
+constexpr auto kRollupPause = std::chrono::seconds(5);
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -152,6 +153,11 @@ class InfluxStore final : public TelemetryStore {
     }
     wake_.notify_all();
     replayer_.join();
+    try {
+      if (reachable_ && has_dirty()) refresh_rollups();
+    } catch (const std::exception& e) {
+      log::warn("InfluxDB: late rollups not written at close", {{"error", e.what()}});
+    }
   }
 
   std::string_view engine() const override { return "influxdb"; }
@@ -238,6 +244,7 @@ class InfluxStore final : public TelemetryStore {
     // Older ranges may reach past raw retention: rollups fill the buckets raw points no longer cover.
     const bool use_rollups = rollups_ && interval >= kMinuteMs && query.from_ms < now_ms() - kRawAlwaysKeptMs;
     if (use_rollups) {
+      if (!refresh_rollups()) throw core::Unavailable("InfluxDB is unreachable");
       bool hourly =
           interval % kHourMs == 0 &&
           (!zone || (whole_hour_offset(zone, query.from_ms) && whole_hour_offset(zone, query.to_ms)));
@@ -300,6 +307,8 @@ class InfluxStore final : public TelemetryStore {
 
   void apply_retention(const core::FactoryId& factory, const RetentionPolicy& policy,
                        std::int64_t now) override {
+    // Late points must reach the rollups before their raw points may go.
+    if (rollups_ && !refresh_rollups()) throw core::Unavailable("InfluxDB is unreachable");
     const std::string who = "\"factory_id\"=" + quote_literal(factory.str());
     std::string q = "DELETE FROM " + quote_identifier(kMeasurement) + " WHERE " + who + " AND time < " +
                     ms(now - policy.raw_days * kDayMs) + ";";
@@ -339,10 +348,12 @@ class InfluxStore final : public TelemetryStore {
   }
 
   void flush() override {
-    if (spool_.depth() == 0) return;
-    if (http_.ping().status != 204) return;
-    ensure_schema();
-    replay_all();
+    if (spool_.depth() > 0) {
+      if (http_.ping().status != 204) return;
+      ensure_schema();
+      if (!replay_all()) return;
+    }
+    refresh_rollups();
   }
 
  private:
@@ -372,29 +383,101 @@ class InfluxStore final : public TelemetryStore {
       decompressed = gunzip(compressed);
       plain = decompressed;
     }
-    std::string q;
-    for (const auto& span : spans_of_lines(plain, now_ms() - kLateAfterMs)) {
-      for (auto [measurement, step] :
-           {std::pair{"telemetry_1m", kMinuteMs}, std::pair{"telemetry_1h", kHourMs}}) {
-        q += "SELECT count(*),min(*),max(*),sum(*),first(*),last(*) INTO " + quote_identifier(kRollupPolicy) +
-             "." + quote_identifier(measurement) + " FROM " + quote_identifier(kMeasurement) +
-             " WHERE \"factory_id\"=" + quote_literal(span.factory) +
-             " AND \"device_id\"=" + quote_literal(span.device) +
-             " AND time >= " + ms(floor_to(span.min_ts, step)) + " AND time < " +
-             ms(floor_to(span.max_ts, step) + step) + " GROUP BY time(" + ms(step) +
-             "),\"device_id\",\"factory_id\" fill(none);";
+    mark_dirty(spans_of_lines(plain, now_ms() - kLateAfterMs));
+    return Outcome::kDelivered;
+  }
+
+  // Late points (older than the continuous queries look) are rolled up by the engine: their
+  // minutes are remembered here and rolled up in the background, coalesced per device, and
+  // before anything reads or deletes rollups. A crash forgets the ranges not yet rolled up
+  // (their raw points are stored; see docs/tsdb-influxdb.md).
+  void mark_dirty(const std::vector<LineSpan>& spans) {
+    if (spans.empty()) return;
+    std::lock_guard lock(dirty_mutex_);
+    for (const auto& span : spans) {
+      dirty_[{span.factory, span.device}].emplace_back(floor_to(span.min_ts, kMinuteMs),
+                                                       floor_to(span.max_ts, kMinuteMs) + kMinuteMs);
+    }
+  }
+
+  bool has_dirty() {
+    std::lock_guard lock(dirty_mutex_);
+    return !dirty_.empty();
+  }
+
+  // Returns false (keeping the ranges) when InfluxDB did not answer.
+  bool refresh_rollups() {
+    std::lock_guard refreshing(refresh_mutex_);
+    DirtyRanges work;
+    {
+      std::lock_guard lock(dirty_mutex_);
+      work.swap(dirty_);
+    }
+    if (work.empty()) return true;
+    // One statement per factory and time range covers many devices: InfluxDB's cost is mostly
+    // per statement. Devices rolled up without need get the same values again.
+    std::map<std::string,
+             std::pair<std::vector<std::string>, std::vector<std::pair<std::int64_t, std::int64_t>>>>
+        by_factory;
+    for (const auto& [key, ranges] : work) {
+      auto& entry = by_factory[key.first];
+      entry.first.push_back(key.second);
+      entry.second.insert(entry.second.end(), ranges.begin(), ranges.end());
+    }
+    constexpr std::size_t kDevicesPerStatement = 100;
+    std::vector<std::string> statements;
+    for (auto& [factory, entry] : by_factory) {
+      auto& [devices, ranges] = entry;
+      std::sort(ranges.begin(), ranges.end());
+      std::vector<std::pair<std::int64_t, std::int64_t>> merged;
+      for (const auto& r : ranges) {
+        if (!merged.empty() && r.first <= merged.back().second) {
+          merged.back().second = std::max(merged.back().second, r.second);
+        } else {
+          merged.push_back(r);
+        }
+      }
+      for (std::size_t d = 0; d < devices.size(); d += kDevicesPerStatement) {
+        std::string device_filter;
+        for (std::size_t i = d; i < std::min(devices.size(), d + kDevicesPerStatement); ++i) {
+          device_filter += (i == d ? "" : " OR ") + std::string("\"device_id\"=") + quote_literal(devices[i]);
+        }
+        const std::string where = " FROM " + quote_identifier(kMeasurement) +
+                                  " WHERE \"factory_id\"=" + quote_literal(factory) + " AND (" +
+                                  device_filter + ") AND time >= ";
+        const std::string select = "SELECT count(*),min(*),max(*),sum(*),first(*),last(*) INTO " +
+                                   quote_identifier(kRollupPolicy) + ".";
+        for (const auto& [from, to] : merged) {
+          statements.push_back(select + quote_identifier("telemetry_1m") + where + ms(from) + " AND time < " +
+                               ms(to) + " GROUP BY time(1m),\"device_id\",\"factory_id\" fill(none)");
+          statements.push_back(select + quote_identifier("telemetry_1h") + where +
+                               ms(floor_to(from, kHourMs)) + " AND time < " +
+                               ms(floor_to(to - 1, kHourMs) + kHourMs) +
+                               " GROUP BY time(1h),\"device_id\",\"factory_id\" fill(none)");
+        }
       }
     }
-    if (q.empty()) return Outcome::kDelivered;
-    auto rolled = http_.query(q);
-    if (!rolled.delivered || rolled.status >= 500) {
-      // The points are stored; redelivering the body later rewrites them (harmless) and rolls up.
-      error = "InfluxDB unreachable while rolling up: " + rolled.transport_error;
-      return Outcome::kUnavailable;
+    constexpr std::size_t kStatementsPerRequest = 64;
+    for (std::size_t i = 0; i < statements.size(); i += kStatementsPerRequest) {
+      std::string q;
+      for (std::size_t j = i; j < std::min(statements.size(), i + kStatementsPerRequest); ++j) {
+        q += statements[j] + ";";
+      }
+      auto response = http_.query(q);
+      if (!response.delivered || response.status >= 500) {
+        // Rolling up again what already succeeded is harmless: same buckets, same values.
+        std::lock_guard lock(dirty_mutex_);
+        for (auto& [key, ranges] : work) {
+          auto& target = dirty_[key];
+          target.insert(target.end(), ranges.begin(), ranges.end());
+        }
+        return false;
+      }
+      if (response.status != 200) {
+        log::warn("InfluxDB refused a rollup query", {{"status", std::int64_t{response.status}}});
+      }
     }
-    if (rolled.status != 200)
-      log::warn("InfluxDB refused a rollup query", {{"status", std::int64_t{rolled.status}}});
-    return Outcome::kDelivered;
+    return true;
   }
 
   std::vector<StatementResult> run(const std::string& q) {
@@ -557,6 +640,7 @@ class InfluxStore final : public TelemetryStore {
   }
 
   void replay_loop() {
+    auto last_refresh = std::chrono::steady_clock::now();
     while (true) {
       {
         std::unique_lock lock(wake_mutex_);
@@ -564,10 +648,18 @@ class InfluxStore final : public TelemetryStore {
         if (stop_) return;
       }
       try {
-        if (reachable_ && spool_.depth() == 0) continue;
+        if (reachable_ && spool_.depth() == 0) {
+          // Rolling up every few seconds lets a backlog upload coalesce into few queries.
+          auto now = std::chrono::steady_clock::now();
+          if (has_dirty() && now - last_refresh >= kRollupPause) {
+            last_refresh = now;
+            refresh_rollups();
+          }
+          continue;
+        }
         if (http_.ping().status != 204) continue;
         ensure_schema();
-        replay_all();
+        if (replay_all()) refresh_rollups();
       } catch (const std::exception& e) {
         log::warn("telemetry spool replay failed", {{"error", e.what()}});
       }
@@ -588,6 +680,11 @@ class InfluxStore final : public TelemetryStore {
   std::atomic<bool> rollups_{false};
   std::mutex schema_mutex_;
   std::mutex detail_mutex_;
+  using DirtyRanges =
+      std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::int64_t, std::int64_t>>>;
+  std::mutex refresh_mutex_;
+  std::mutex dirty_mutex_;
+  DirtyRanges dirty_;  // (factory, device) -> minute ranges whose rollups are stale
   std::string detail_;
 
   std::mutex wake_mutex_;
