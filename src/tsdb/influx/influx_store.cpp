@@ -39,9 +39,9 @@ constexpr std::string_view kRollupDuration = "1830d";
 // Continuous queries recompute the last hour (1 min rollups) and two hours (1 h rollups) on
 // every run; points older than this at write time are rolled up by the engine itself.
 constexpr std::int64_t kLateAfterMs = 30 * kMinuteMs;
-// Raw points younger than the shortest raw retention are never deleted, so aggregates over
-// ranges that start after this age need no rollups.
-constexpr std::int64_t kRawAlwaysKeptMs = 182 * kDayMs;
+// Rollup buckets older than this are final: the continuous queries recompute the last one (1 min)
+// and two hours (1 h) and late points are rolled up by the engine before rollups are read.
+constexpr std::int64_t kRollupsFinalAfterMs = 3 * kHourMs;
 constexpr auto kReplayPause = std::chrono::milliseconds(250);
 constexpr auto kRollupPause = std::chrono::seconds(5);
 
@@ -110,6 +110,14 @@ const date::time_zone* zone_or_invalid(const std::string& name) {
 bool whole_hour_offset(const date::time_zone* zone, std::int64_t at_ms) {
   auto info = zone->get_info(date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(at_ms)));
   return info.offset.count() % 3600 == 0;
+}
+
+// The start, in UTC, of the local calendar day that holds `at_ms`.
+std::int64_t local_day_floor(const date::time_zone* zone, std::int64_t at_ms) {
+  const auto local =
+      zone->to_local(date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(at_ms)));
+  const auto start = zone->to_sys(date::floor<date::days>(local), date::choose::earliest);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count();
 }
 
 std::string host_name() {
@@ -233,40 +241,58 @@ class InfluxStore final : public TelemetryStore {
     }
     std::string tail = " fill(none)";
     if (zone) tail += " tz(" + quote_literal(query.timezone) + ")";
-    const std::string where = " WHERE " + series_filter(query.factory, query.device) +
-                              " AND time >= " + ms(query.from_ms) + " AND time < " + ms(query.to_ms) + " ";
-
-    std::string q;
-    for (const auto& metric : query.metrics) {
-      q += "SELECT " + influx_function(query.aggregate) + "(" + quote_identifier(metric) + ") FROM " +
-           quote_identifier(kMeasurement) + where + group + tail + ";";
-    }
-    // Older ranges may reach past raw retention: rollups fill the buckets raw points no longer cover.
-    const bool use_rollups = rollups_ && interval >= kMinuteMs && query.from_ms < now_ms() - kRawAlwaysKeptMs;
-    if (use_rollups) {
-      if (!refresh_rollups()) throw core::Unavailable("InfluxDB is unreachable");
-      bool hourly =
+    // Buckets wholly older than a few hours come from the rollups (hundreds of rows instead of
+    // millions of points, and still there after raw retention); newer buckets from raw points.
+    // Rollups serve only from a rollup boundary on, so that no point before from_ms counts.
+    std::int64_t split = query.from_ms;  // [from, split): rollups; [split, to): raw points
+    std::string rollup;
+    if (rollups_ && interval >= kMinuteMs) {
+      const bool hourly =
           interval % kHourMs == 0 &&
           (!zone || (whole_hour_offset(zone, query.from_ms) && whole_hour_offset(zone, query.to_ms)));
-      std::string rollup = std::string(kRollupPolicy) + "\".\"" + (hourly ? "telemetry_1h" : "telemetry_1m");
+      const std::int64_t step = hourly ? kHourMs : kMinuteMs;
+      if (interval % step == 0 && floor_to(query.from_ms, step) == query.from_ms) {
+        std::int64_t boundary = std::min(query.to_ms, now_ms() - kRollupsFinalAfterMs);
+        boundary = zone ? local_day_floor(zone, boundary) : floor_to(boundary, interval);
+        if (boundary > query.from_ms) {
+          split = boundary;
+          rollup = hourly ? "telemetry_1h" : "telemetry_1m";
+        }
+      }
+    }
+    auto where = [&](std::int64_t from, std::int64_t to) {
+      return " WHERE " + series_filter(query.factory, query.device) + " AND time >= " + ms(from) +
+             " AND time < " + ms(to) + " ";
+    };
+    std::string q;
+    const bool use_raw = split < query.to_ms;
+    if (use_raw) {
       for (const auto& metric : query.metrics) {
-        q += "SELECT " + rollup_expression(query.aggregate, metric) + " FROM \"" + rollup + "\"" + where +
+        q += "SELECT " + influx_function(query.aggregate) + "(" + quote_identifier(metric) + ") FROM " +
+             quote_identifier(kMeasurement) + where(split, query.to_ms) + group + tail + ";";
+      }
+    }
+    if (!rollup.empty()) {
+      if (!refresh_rollups()) throw core::Unavailable("InfluxDB is unreachable");
+      for (const auto& metric : query.metrics) {
+        q += "SELECT " + rollup_expression(query.aggregate, metric) + " FROM " +
+             quote_identifier(kRollupPolicy) + "." + quote_identifier(rollup) + where(query.from_ms, split) +
              group + tail + ";";
       }
     }
     auto results = run(q);
     std::vector<Series> out;
     const std::size_t n = query.metrics.size();
+    const std::size_t rollup_offset = use_raw ? n : 0;
     for (std::size_t i = 0; i < n; ++i) {
-      Series series{query.metrics[i], i < results.size() ? points_of(results[i], 1) : std::vector<Point>{}};
-      if (use_rollups && n + i < results.size()) {
-        auto from_rollups = query.aggregate == Aggregate::kAvg ? ratio_points_of(results[n + i])
-                                                               : points_of(results[n + i], 1);
-        std::map<std::int64_t, double> merged;
-        for (const auto& p : from_rollups) merged[p.ts_ms] = p.value;
-        for (const auto& p : series.points) merged[p.ts_ms] = p.value;  // raw wins where it exists
-        series.points.clear();
-        for (const auto& [ts, value] : merged) series.points.push_back(Point{ts, value});
+      Series series{query.metrics[i], {}};
+      if (!rollup.empty() && rollup_offset + i < results.size()) {
+        series.points = query.aggregate == Aggregate::kAvg ? ratio_points_of(results[rollup_offset + i])
+                                                           : points_of(results[rollup_offset + i], 1);
+      }
+      if (use_raw && i < results.size()) {
+        auto raw = points_of(results[i], 1);
+        series.points.insert(series.points.end(), raw.begin(), raw.end());
       }
       out.push_back(std::move(series));
     }
