@@ -473,17 +473,24 @@ class InfluxStore final : public TelemetryStore {
                                   device_filter + ") AND time >= ";
         const std::string select = "SELECT count(*),min(*),max(*),sum(*),first(*),last(*) INTO " +
                                    quote_identifier(kRollupPolicy) + ".";
+        // At most an hour per statement and a few per request, so that a backlog of any size never
+        // runs into the query timeout.
         for (const auto& [from, to] : merged) {
-          statements.push_back(select + quote_identifier("telemetry_1m") + where + ms(from) + " AND time < " +
-                               ms(to) + " GROUP BY time(1m),\"device_id\",\"factory_id\" fill(none)");
-          statements.push_back(select + quote_identifier("telemetry_1h") + where +
-                               ms(floor_to(from, kHourMs)) + " AND time < " +
-                               ms(floor_to(to - 1, kHourMs) + kHourMs) +
-                               " GROUP BY time(1h),\"device_id\",\"factory_id\" fill(none)");
+          for (std::int64_t begin = from; begin < to;) {
+            const std::int64_t end = std::min(to, floor_to(begin, kHourMs) + kHourMs);
+            statements.push_back(select + quote_identifier("telemetry_1m") + where + ms(begin) +
+                                 " AND time < " + ms(end) +
+                                 " GROUP BY time(1m),\"device_id\",\"factory_id\" fill(none)");
+            statements.push_back(select + quote_identifier("telemetry_1h") + where +
+                                 ms(floor_to(begin, kHourMs)) + " AND time < " +
+                                 ms(floor_to(end - 1, kHourMs) + kHourMs) +
+                                 " GROUP BY time(1h),\"device_id\",\"factory_id\" fill(none)");
+            begin = end;
+          }
         }
       }
     }
-    constexpr std::size_t kStatementsPerRequest = 64;
+    constexpr std::size_t kStatementsPerRequest = 4;
     for (std::size_t i = 0; i < statements.size(); i += kStatementsPerRequest) {
       std::string q;
       for (std::size_t j = i; j < std::min(statements.size(), i + kStatementsPerRequest); ++j) {

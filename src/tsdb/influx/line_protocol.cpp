@@ -186,8 +186,13 @@ std::vector<LineSpan> spans_of_lines(std::string_view lines, std::int64_t older_
     std::string_view ts_text = line.substr(last_space + 1);
     if (std::from_chars(ts_text.data(), ts_text.data() + ts_text.size(), ts).ec != std::errc{}) continue;
     if (ts >= older_than_ms) continue;
-    auto it = std::find_if(spans.begin(), spans.end(),
-                           [&](const LineSpan& s) { return s.device == device && s.factory == factory; });
+    // Points far apart (a backlog next to live data) make separate spans, so that rolling up
+    // covers the minutes that hold points, not the months between them.
+    constexpr std::int64_t kJoinWithinMs = 3'600'000;
+    auto it = std::find_if(spans.begin(), spans.end(), [&](const LineSpan& s) {
+      return s.device == device && s.factory == factory && ts >= s.min_ts - kJoinWithinMs &&
+             ts <= s.max_ts + kJoinWithinMs;
+    });
     if (it == spans.end()) {
       spans.push_back(LineSpan{std::string(factory), std::string(device), ts, ts});
     } else {

@@ -34,7 +34,8 @@ std::string gzip(std::string_view data);
 // Throws std::runtime_error on a corrupt stream.
 std::string gunzip(std::string_view data);
 
-// The factory, device and time span of the lines of one write body, per device.
+// The factory, device and time span of the lines of one write body: per device, one span per
+// cluster of points (points more than an hour apart start another span).
 struct LineSpan {
   std::string factory;
   std::string device;
