@@ -176,6 +176,8 @@ std::int64_t settled_influx_bytes(const fs::path& root) {
 Figures run_engine(const std::string& engine, const Settings& s) {
   std::unique_ptr<tsdb::TelemetryStore> store;
   fs::path embedded_dir;
+  const fs::path spool_dir =
+      fs::temp_directory_path() / ("factoryops-bench-spool-" + std::to_string(::getpid()));
   if (engine == "embedded") {
     embedded_dir = s.embedded_dir.empty()
                        ? fs::temp_directory_path() / ("factoryops-bench-tsdb-" + std::to_string(::getpid()))
@@ -188,8 +190,7 @@ Figures run_engine(const std::string& engine, const Settings& s) {
   } else {
     tsdb::InfluxOptions options;
     options.url = s.influx_url;
-    options.spool_directory =
-        fs::temp_directory_path() / ("factoryops-bench-spool-" + std::to_string(::getpid()));
+    options.spool_directory = spool_dir;
     store = tsdb::open_influx_store(options);
   }
 
@@ -291,6 +292,7 @@ Figures run_engine(const std::string& engine, const Settings& s) {
   std::cout << "  " << engine << ": queries answered " << sink << " points in all" << std::endl;
   store.reset();
   if (engine == "embedded" && s.embedded_dir.empty()) fs::remove_all(embedded_dir);
+  if (engine == "influxdb") fs::remove_all(spool_dir);
   return f;
 }
 
