@@ -25,14 +25,27 @@ using testing::InfluxServer;
 using testing::RedisServer;
 using testing::TempDir;
 
-// One influxd for the whole conformance suite; tests keep apart by factory id.
+// One influxd for the whole conformance suite; tests keep apart by factory id. Created on first
+// use, stopped and removed (with its directory) when the test program ends.
+std::unique_ptr<InfluxServer>& shared_influx_holder() {
+  static std::unique_ptr<InfluxServer> server;
+  return server;
+}
+
 InfluxServer& shared_influx() {
-  static auto* server = new InfluxServer("conformance");
+  auto& server = shared_influx_holder();
+  if (!server) server = std::make_unique<InfluxServer>("conformance");
   return *server;
 }
 
+std::unique_ptr<TempDir>& shared_spool_dir_holder() {
+  static std::unique_ptr<TempDir> dir;
+  return dir;
+}
+
 TempDir& shared_spool_dir() {
-  static auto* dir = new TempDir("factoryops-influx-spool");
+  auto& dir = shared_spool_dir_holder();
+  if (!dir) dir = std::make_unique<TempDir>("factoryops-influx-spool");
   return *dir;
 }
 
@@ -47,9 +60,11 @@ INSTANTIATE_TEST_SUITE_P(InfluxDb, TelemetryStoreConformance,
                          ::testing::Values(StoreConformanceParam{"influxdb", open_shared, open_shared}),
                          conformance_param_name);
 
-// The static servers above live until exit; stop them then, not leaving influxd behind.
 struct StopSharedServers : ::testing::Environment {
-  void TearDown() override { shared_influx().stop(); }
+  void TearDown() override {
+    shared_influx_holder().reset();
+    shared_spool_dir_holder().reset();
+  }
 };
 const auto* const stop_shared = ::testing::AddGlobalTestEnvironment(new StopSharedServers);
 
