@@ -132,14 +132,23 @@ InfluxServer::InfluxServer(std::string database) : database_(std::move(database)
                       << "[http]\n  bind-address = \"127.0.0.1:" << port_ << "\"\n"
                       << "  log-enabled = false\n"
                       << "[continuous_queries]\n  log-enabled = false\n";
-  ProcessOptions o;
-  o.argv = {require_program("influxd").string(), "run", "-config", conf.string()};
-  o.log_file = dir_.path() / "influxd.log";
-  process_ = std::make_unique<Process>(std::move(o));
-  wait_until_ready("influxd", *process_, [this] { return http_get(port_, "/ping").status == 204; });
+  start();
   auto created = http_request(port_, "POST", "/query?q=CREATE+DATABASE+" + database_,
                               {{"Content-Type", "application/x-www-form-urlencoded"}});
   if (created.status != 200) throw std::runtime_error("influxd: CREATE DATABASE failed: " + created.body);
+}
+
+void InfluxServer::stop() {
+  if (process_) process_->stop();
+}
+
+void InfluxServer::start() {
+  ProcessOptions o;
+  o.argv = {require_program("influxd").string(), "run", "-config", (dir_.path() / "influxdb.conf").string()};
+  o.log_file = dir_.path() / "influxd.log";
+  process_.reset();
+  process_ = std::make_unique<Process>(std::move(o));
+  wait_until_ready("influxd", *process_, [this] { return http_get(port_, "/ping").status == 204; });
 }
 
 }  // namespace factoryops::testing

@@ -48,6 +48,11 @@ class InfluxServer {
   std::string url() const { return "influxdb://127.0.0.1:" + std::to_string(port_) + "/" + database_; }
   const std::string& database() const { return database_; }
   Process& process() { return *process_; }
+  const std::filesystem::path& directory() const { return dir_.path(); }
+  // Stops influxd (SIGTERM) and starts it again on the same port over the same data, e.g. to
+  // test what clients do while it is down. start() returns once it answers /ping.
+  void stop();
+  void start();
 
  private:
   TempDir dir_{"factoryops-influxdb"};
