@@ -179,6 +179,7 @@ Device DeviceService::update(const auth::FactoryContext& context, std::string_vi
   audit(*conn, context, "device.updated", id, {{"fields", std::move(fields)}});
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
   tx.commit();
+  notify_changed(context.factory_id, id);
   return *device;
 }
 
@@ -191,6 +192,7 @@ void DeviceService::remove(const auth::FactoryContext& context, std::string_view
   if (!device || !DeviceRepository::remove(context.factory_id, *conn, id)) throw device_not_found(id);
   audit(*conn, context, "device.deleted", id, {{"name", device->name}});
   tx.commit();
+  notify_changed(context.factory_id, id);
 }
 
 DeviceWithKey DeviceService::rotate_key(const auth::FactoryContext& context, std::string_view device_id) {
@@ -207,6 +209,7 @@ DeviceWithKey DeviceService::rotate_key(const auth::FactoryContext& context, std
   audit(*conn, context, "device.key_rotated", id, {{"api_key_prefix", prefix}});
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
   tx.commit();
+  notify_changed(context.factory_id, id);
   return {std::move(*device), std::move(key)};
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,9 +68,19 @@ class DeviceService {
 
   DeviceRepository& repository() { return devices_; }
 
+  // Called after a device's key was rotated, or the device changed or deleted, has committed
+  // (caches of device keys forget it). Set once while the application starts, before requests.
+  using ChangeHook = std::function<void(const core::FactoryId&, const core::DeviceId&)>;
+  void on_device_changed(ChangeHook hook) { changed_ = std::move(hook); }
+
  private:
+  void notify_changed(const core::FactoryId& factory_id, const core::DeviceId& device_id) const {
+    if (changed_) changed_(factory_id, device_id);
+  }
+
   db::Database& db_;
   DeviceRepository devices_;
+  ChangeHook changed_;
 };
 
 }  // namespace factoryops::devices
