@@ -127,8 +127,10 @@ bool ParameterDiscovery::flush() {
                                   it->first.key, data_type_name(it->second.type), it->second.seen_at_ms);
       discovered_counter().inc();
     } catch (const core::Unavailable& e) {
-      log::warn("parameter discovery waiting for the metadata database",
-                {{"error", std::string_view(e.what())}});
+      if (!outage_logged_)
+        log::warn("parameter discovery waiting for the metadata database",
+                  {{"error", std::string_view(e.what())}});
+      outage_logged_ = true;
       failed = true;
       continue;
     } catch (const std::exception& e) {
@@ -147,8 +149,10 @@ bool ParameterDiscovery::flush() {
           "AND (last_seen_at IS NULL OR last_seen_at < ? OR status <> 'online')",
           {it->second, it->first.first, it->first.second, it->second});
     } catch (const core::Unavailable& e) {
-      log::warn("device last-seen waiting for the metadata database",
-                {{"error", std::string_view(e.what())}});
+      if (!outage_logged_)
+        log::warn("device last-seen waiting for the metadata database",
+                  {{"error", std::string_view(e.what())}});
+      outage_logged_ = true;
       failed = true;
       continue;
     } catch (const std::exception& e) {
@@ -156,6 +160,10 @@ bool ParameterDiscovery::flush() {
                 {{"device_id", it->first.second}, {"error", std::string_view(e.what())}});
     }
     it = devices.erase(it);
+  }
+  if (!failed && outage_logged_) {
+    log::info("parameter discovery resumed: the metadata database answers again");
+    outage_logged_ = false;
   }
   std::lock_guard lock(mutex_);
   for (auto& [key, value] : parameters) {

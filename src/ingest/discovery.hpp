@@ -78,7 +78,8 @@ class ParameterDiscovery {
   std::map<ParameterKey, PendingParameter> pending_parameters_;
   std::map<DeviceKey, std::int64_t> pending_devices_;  // -> seen_at_ms
   std::mutex write_mutex_;
-  std::jthread worker_;  // last
+  bool outage_logged_ = false;  // guarded by write_mutex_: one warning per outage
+  std::jthread worker_;         // last
 };
 
 }  // namespace factoryops::ingest

@@ -131,9 +131,13 @@ void RejectionLog::run(std::stop_token stop) {
     }
     try {
       flush();
+      if (outage_logged_) log::info("ingest rejections are recorded again");
+      outage_logged_ = false;
     } catch (const std::exception& e) {
-      log::warn("ingest rejections waiting for the metadata database",
-                {{"error", std::string_view(e.what())}});
+      if (!outage_logged_)
+        log::warn("ingest rejections waiting for the metadata database",
+                  {{"error", std::string_view(e.what())}});
+      outage_logged_ = true;
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, stop, options_.retry_delay, [] { return false; });
     }

@@ -68,8 +68,9 @@ class RejectionLog {
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<Entry> queue_;
-  std::mutex write_mutex_;  // one writer at a time (worker or flush)
-  std::jthread worker_;     // last: starts after every other member exists
+  std::mutex write_mutex_;      // one writer at a time (worker or flush)
+  bool outage_logged_ = false;  // worker thread only: one warning per outage
+  std::jthread worker_;         // last: starts after every other member exists
 };
 
 }  // namespace factoryops::ingest
