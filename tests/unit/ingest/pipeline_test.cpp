@@ -160,6 +160,19 @@ TEST_F(PipelineTest, RefreshesLastSeenOncePerInterval) {
   EXPECT_EQ(*service_->get(owner_, "press-1").last_seen_at_ms, first + 5000);
 }
 
+TEST_F(PipelineTest, DiscoveryQueueIsBoundedAndOverflowIsFoundAgain) {
+  ParameterDiscovery discovery(*db_, {.max_pending = 2});
+  const std::vector<KeySeen> keys = {{"k1"}, {"k2"}, {"k3"}, {"k4"}, {"k5"}};
+  const std::int64_t seen = db::now_ms();
+  for (int round = 0; round < 5; ++round) {
+    // One observe() holds at most two new keys; the others stay unknown and come back.
+    discovery.observe(acme_, press_, keys, seen);
+    EXPECT_LE(discovery.pending(), 3u);  // two parameters and the device
+    ASSERT_TRUE(discovery.flush());
+  }
+  EXPECT_EQ(service_->parameters(owner_, "press-1").size(), 5u);
+}
+
 TEST_F(PipelineTest, RejectionsAreRecordedAndTwentyKept) {
   RejectionLog log(*db_);
   IngestPipeline pipeline(store_, nullptr, &log);
