@@ -65,6 +65,12 @@ void report_error(Counters& counters, const std::string& what) {
   if (counters.reported_errors++ < 5) std::cerr << "simulate: " << what << "\n";
 }
 
+// Spacing of a machine's readings: 1/rate, or 1 s when posting as fast as possible.
+std::int64_t step_ms(const SimulatorOptions& options) {
+  return options.rate_hz > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(1000.0 / options.rate_hz))
+                             : 1000;
+}
+
 // One connection: posts for its share of the machines, in turn, until told to stop.
 void connection_loop(const SimulatorOptions& options, std::vector<SimDevice>& devices, Counters& counters,
                      const std::atomic<bool>& stop, std::chrono::steady_clock::time_point deadline) {
@@ -83,9 +89,7 @@ void connection_loop(const SimulatorOptions& options, std::vector<SimDevice>& de
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  const std::int64_t step_ms =
-      options.rate_hz > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(1000.0 / options.rate_hz))
-                          : 1000;
+  const std::int64_t step = step_ms(options);
   const auto post_interval = options.rate_hz > 0
                                  ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                        std::chrono::duration<double>(options.batch / options.rate_hz))
@@ -108,7 +112,7 @@ void connection_loop(const SimulatorOptions& options, std::vector<SimDevice>& de
     for (std::size_t i = 0; i < batch; ++i) {
       readings.push_back(next->model.sample(next->next_ts_ms));
       values += readings.back().fields.size();
-      next->next_ts_ms += step_ms;
+      next->next_ts_ms += step;
     }
     // As fast as possible: simulated time runs ahead of the clock; stay inside the accepted window.
     if (options.rate_hz == 0 && next->next_ts_ms > db::now_ms())
@@ -224,8 +228,10 @@ SimulationSummary run_simulation(const SimulatorOptions& options,
     std::string auth = "Authorization: Device " + devices[i].api_key;
     device.headers = curl_slist_append(nullptr, auth.c_str());
     device.headers = curl_slist_append(device.headers, "Content-Type: application/json");
-    // Paced runs start now; load runs replay the last 30 days at 1 s steps, ahead of the clock.
-    device.next_ts_ms = options.rate_hz > 0 ? start_ms : start_ms - 30 * tsdb::kDayMs;
+    // Paced runs post a batch when its last reading is due, so no reading lies in the future;
+    // load runs replay the last 30 days at 1 s steps, ahead of the clock.
+    device.next_ts_ms = options.rate_hz > 0 ? start_ms - (options.batch - 1) * step_ms(options)
+                                            : start_ms - 30 * tsdb::kDayMs;
     shares[i % threads].push_back(std::move(device));
   }
   const auto deadline = options.duration_seconds > 0
