@@ -12,11 +12,13 @@ DeviceKeyCache::DeviceKeyCache(Lookup lookup, Options options)
 std::optional<devices::KeyOwner> DeviceKeyCache::find(std::string_view key) {
   // A key of the wrong shape is nobody's; not worth a cache slot or a query.
   if (!devices::looks_like_api_key(key)) return std::nullopt;
+  // Entries are keyed by the key's digest, so the process does not hold device keys in clear.
+  const std::string digest = devices::api_key_hash(key);
   const auto now = Clock::now();
   std::uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
-    auto it = entries_.find(std::string(key));
+    auto it = entries_.find(digest);
     if (it != entries_.end() && it->second.expires > now) return it->second.owner;
     generation = generation_;
   }
@@ -25,7 +27,7 @@ std::optional<devices::KeyOwner> DeviceKeyCache::find(std::string_view key) {
   // An invalidation while the query ran may have made its answer stale: use it, do not keep it.
   if (generation != generation_) return owner;
   if (entries_.size() >= options_.max_entries) entries_.clear();
-  entries_[std::string(key)] = Entry{owner, now + (owner ? options_.positive_ttl : options_.negative_ttl)};
+  entries_[digest] = Entry{owner, now + (owner ? options_.positive_ttl : options_.negative_ttl)};
   return owner;
 }
 

@@ -48,7 +48,18 @@ RejectionLog::~RejectionLog() {
 void RejectionLog::record(const core::FactoryId& factory, const core::DeviceId& device, Rejection rejection) {
   {
     std::lock_guard lock(mutex_);
-    if (queue_.size() >= options_.max_queued) {
+    // Only the last kKeptPerDevice of a device survive in the table, so a device that floods
+    // the log replaces its own queued entries instead of costing writes (or other devices' rows).
+    std::size_t same_device = 0;
+    auto oldest = queue_.end();
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (it->device == device && it->factory == factory) {
+        if (same_device++ == 0) oldest = it;
+      }
+    }
+    if (same_device >= kKeptPerDevice) {
+      queue_.erase(oldest);
+    } else if (queue_.size() >= options_.max_queued) {
       queue_.pop_front();
       dropped_counter().inc();
     }
