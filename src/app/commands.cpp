@@ -208,8 +208,9 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   ingest::DeviceKeyCache device_keys(
       [&device_service](std::string_view key) { return device_service.repository().find_by_api_key(key); });
   device_service.on_device_changed(
-      [&device_keys](const core::FactoryId& factory, const core::DeviceId& device) {
+      [&device_keys, &discovery](const core::FactoryId& factory, const core::DeviceId& device) {
         device_keys.invalidate(factory, device);
+        discovery.forget(factory, device);
       });
 
   http::Router router;

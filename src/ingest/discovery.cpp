@@ -99,6 +99,16 @@ void ParameterDiscovery::observe(const core::FactoryId& factory, const core::Dev
   if (queued) wake_.notify_one();
 }
 
+void ParameterDiscovery::forget(const core::FactoryId& factory, const core::DeviceId& device) {
+  std::lock_guard lock(mutex_);
+  ParameterKey from{factory.str(), device.str(), {}};
+  for (auto it = known_.lower_bound(from);
+       it != known_.end() && it->first.factory == from.factory && it->first.device == from.device;) {
+    it = known_.erase(it);
+  }
+  devices_.erase(DeviceKey{factory.str(), device.str()});
+}
+
 std::size_t ParameterDiscovery::pending() const {
   std::lock_guard lock(mutex_);
   return pending_parameters_.size() + pending_devices_.size();

@@ -44,6 +44,10 @@ class ParameterDiscovery {
   void observe(const core::FactoryId& factory, const core::DeviceId& device, std::span<const KeySeen> keys,
                std::int64_t seen_at_ms);
 
+  // Forgets what is known of the device (it was deleted or changed), so a device created again
+  // under the same id has its keys discovered at once.
+  void forget(const core::FactoryId& factory, const core::DeviceId& device);
+
   // Queued upserts and device refreshes not yet written.
   std::size_t pending() const;
 

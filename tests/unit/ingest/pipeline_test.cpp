@@ -173,6 +173,22 @@ TEST_F(PipelineTest, DiscoveryQueueIsBoundedAndOverflowIsFoundAgain) {
   EXPECT_EQ(service_->parameters(owner_, "press-1").size(), 5u);
 }
 
+TEST_F(PipelineTest, ADeviceCreatedAgainHasItsKeysDiscoveredAgain) {
+  ParameterDiscovery discovery(*db_);
+  const std::vector<KeySeen> keys = {{"power_kw"}};
+  discovery.observe(acme_, press_, keys, db::now_ms());
+  ASSERT_TRUE(discovery.flush());
+  service_->remove(owner_, "press-1");
+  discovery.forget(acme_, press_);
+  devices::NewDevice press;
+  press.device_id = "press-1";
+  press.name = "Press again";
+  service_->create(owner_, press);
+  discovery.observe(acme_, press_, keys, db::now_ms());
+  ASSERT_TRUE(discovery.flush());
+  EXPECT_EQ(service_->parameters(owner_, "press-1").size(), 1u);
+}
+
 TEST_F(PipelineTest, RejectionsAreRecordedAndTwentyKept) {
   RejectionLog log(*db_);
   IngestPipeline pipeline(store_, nullptr, &log);
