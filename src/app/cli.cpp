@@ -9,6 +9,7 @@
 #include "core/config.hpp"
 #include "core/logging.hpp"
 #include "core/version.hpp"
+#include "simulator/simulator.hpp"
 
 namespace factoryops::app {
 namespace {
@@ -67,6 +68,25 @@ int run_cli(int argc, char** argv) {
   admin_cmd->add_subcommand("rotate-jwt-key",
                             "Append a new JWT signing key to the key file (old keys keep verifying)");
 
+  auto* simulate_cmd = cli.add_subcommand(
+      "simulate",
+      "Simulate machines posting telemetry (provisions sim-001… in the factory; also the load generator)");
+  simulator::SimulatorOptions sim;
+  simulate_cmd->add_option("--factory", sim.factory, "Factory id")->required();
+  simulate_cmd->add_option("--devices", sim.devices, "Number of machines (1..10000)")->capture_default_str();
+  simulate_cmd->add_option("--rate", sim.rate_hz, "Readings per second per machine; 0 = as fast as possible")
+      ->capture_default_str();
+  simulate_cmd->add_option("--transport", sim.transport, "http (MQTT comes later)")->capture_default_str();
+  sim.url.clear();
+  simulate_cmd->add_option("--url", sim.url,
+                           "Base URL of factoryops (default: http://127.0.0.1:<configured port>)");
+  simulate_cmd->add_option("--duration", sim.duration_seconds, "Seconds to run; 0 = until interrupted")
+      ->capture_default_str();
+  simulate_cmd->add_option("--batch", sim.batch, "Readings per request (1..5000)")->capture_default_str();
+  simulate_cmd->add_option("--connections", sim.connections, "Parallel HTTP connections (1..256)")
+      ->capture_default_str();
+  simulate_cmd->add_option("--seed", sim.seed, "Seed of the machine models")->capture_default_str();
+
   cli.add_subcommand("version", "Print the version");
 
   try {
@@ -102,6 +122,7 @@ int run_cli(int argc, char** argv) {
     }
     init_logging(config, "cli");
     if (migrate_cmd->parsed()) return migrate(config, status_only);
+    if (simulate_cmd->parsed()) return simulator::simulate_command(config, sim);
     if (admin_cmd->got_subcommand("show-config")) return show_config(config);
     if (admin_cmd->got_subcommand("create-factory"))
       return create_factory(config, factory_id, factory_name, timezone);

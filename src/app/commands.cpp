@@ -15,6 +15,7 @@
 #include "api/auth_routes.hpp"
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
+#include "api/ingest_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/user_routes.hpp"
 #include "app/cli.hpp"
@@ -35,6 +36,11 @@
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "ingest/device_keys.hpp"
+#include "ingest/discovery.hpp"
+#include "ingest/pipeline.hpp"
+#include "ingest/rejection_log.hpp"
+#include "tsdb/store.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::app {
@@ -151,8 +157,28 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   core::BlockingPool pool(static_cast<std::size_t>(config.worker_threads),
                           static_cast<std::size_t>(config.worker_queue_capacity));
   db::Database* db_ptr = database.get();
-  api::HealthService health(join_roles(roles), {{std::string(database->backend_name()), true,
-                                                 [db_ptr] { return db_ptr->ping(); }}});
+
+  // The telemetry store; the embedded engine keeps its files under <data_dir>/tsdb.
+  std::unique_ptr<tsdb::TelemetryStore> store;
+  try {
+    tsdb::EmbeddedOptions tsdb_options;
+    tsdb_options.directory = config.data_dir / "tsdb";
+    tsdb_options.timezone_of = [db_ptr](const core::FactoryId& id) {
+      auto factory = db::FactoryRepository(*db_ptr).find(id);
+      return factory ? factory->timezone : std::string("UTC");
+    };
+    store = tsdb::open_embedded_store(tsdb_options);
+  } catch (const std::exception& e) {
+    log::error("telemetry store unusable", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: telemetry store: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  log::info("telemetry store ready", {{"engine", store->engine()}});
+  tsdb::TelemetryStore* store_ptr = store.get();
+
+  api::HealthService health(
+      join_roles(roles), {{std::string(database->backend_name()), true, [db_ptr] { return db_ptr->ping(); }},
+                          {"tsdb", true, [store_ptr] { return store_ptr->status().reachable; }}});
 
   // Identity: signing keys, the authenticator every secured route uses, sessions, users and
   // the audit trail. Built after the database, which they all read.
@@ -174,6 +200,19 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   devices::DeviceService device_service(*database);
   std::function<void()> reload = [&keys] { keys->reload(); };
 
+  // Ingestion: discovery and the rejection log write the metadata DB from their own threads, so
+  // a request never waits on it; device keys are cached and forgotten when a device changes.
+  ingest::ParameterDiscovery discovery(*database);
+  ingest::RejectionLog rejection_log(*database);
+  ingest::IngestPipeline pipeline(*store, &discovery, &rejection_log);
+  ingest::DeviceKeyCache device_keys(
+      [&device_service](std::string_view key) { return device_service.repository().find_by_api_key(key); });
+  device_service.on_change(
+      [&device_keys, &discovery](const core::FactoryId& factory, const core::DeviceId& device) {
+        device_keys.invalidate(factory, device);
+        discovery.forget(factory, device);
+      });
+
   http::Router router;
   api::register_system_routes(router, {.health = &health,
                                        .metrics = nullptr,
@@ -183,6 +222,11 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   api::register_user_routes(router, authenticator, user_service);
   api::register_audit_routes(router, authenticator, audit_service);
   api::register_device_routes(router, authenticator, device_service);
+  api::register_ingest_routes(router, authenticator,
+                              {.pipeline = &pipeline,
+                               .keys = &device_keys,
+                               .rejections = &rejection_log,
+                               .devices = &device_service});
 
   http::ServerOptions options;
   options.address = config.http_address;
@@ -207,6 +251,19 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                               {"grace_seconds", config.shutdown_grace_seconds}});
   server.stop(std::chrono::seconds(config.shutdown_grace_seconds));
   pool.shutdown();
+  // Requests are finished: hand what is queued to the metadata DB, then settle the store.
+  if (!discovery.flush())
+    log::warn("parameter discoveries left unwritten", {{"pending", discovery.pending()}});
+  try {
+    rejection_log.flush();
+  } catch (const std::exception& e) {
+    log::warn("ingest rejections left unwritten", {{"error", std::string_view(e.what())}});
+  }
+  try {
+    store->flush();
+  } catch (const std::exception& e) {
+    log::error("telemetry store flush failed", {{"error", std::string_view(e.what())}});
+  }
   log::info("stopped");
   return kExitOk;
 }

@@ -11,6 +11,7 @@
 #include "api/auth_routes.hpp"
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
+#include "api/ingest_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/user_routes.hpp"
 #include "audit/audit_service.hpp"
@@ -60,6 +61,23 @@ auth::KeyRingOptions test_key_ring() {
   return options;
 }
 
+// Registration needs a store to hand to the pipeline; no request reaches it here.
+class UnusedStore : public tsdb::TelemetryStore {
+ public:
+  std::string_view engine() const override { return "unused"; }
+  void write(std::span<const tsdb::DeviceBatch>) override {}
+  std::vector<tsdb::Series> read_raw(const tsdb::RawQuery&) override { return {}; }
+  std::vector<tsdb::Series> read_aggregate(const tsdb::AggregateQuery&) override { return {}; }
+  std::vector<tsdb::LatestValue> latest(const core::FactoryId&, const core::DeviceId&,
+                                        std::span<const std::string>) override {
+    return {};
+  }
+  void apply_retention(const core::FactoryId&, const tsdb::RetentionPolicy&, std::int64_t) override {}
+  tsdb::StorageUsage usage(const core::FactoryId&) override { return {}; }
+  tsdb::StoreStatus status() override { return {}; }
+  void flush() override {}
+};
+
 // Every route registration function the API has; add new ones here as they appear.
 struct AllRoutes {
   HealthService health{"api", {}};
@@ -71,6 +89,10 @@ struct AllRoutes {
   users::UserService users{*db};
   auth::SessionService sessions{*db, keys, users, {}};
   audit::AuditService audit{*db};
+  UnusedStore store;
+  ingest::RejectionLog rejections{*db};
+  ingest::IngestPipeline pipeline{store, nullptr, &rejections};
+  ingest::DeviceKeyCache device_keys{[](std::string_view) { return std::optional<devices::KeyOwner>(); }};
   http::Router router;
 
   AllRoutes() {
@@ -83,6 +105,7 @@ struct AllRoutes {
     register_auth_routes(router, authenticator, sessions);
     register_user_routes(router, authenticator, users);
     register_audit_routes(router, authenticator, audit);
+    register_ingest_routes(router, authenticator, {&pipeline, &device_keys, &rejections, &devices});
   }
 };
 
@@ -133,6 +156,14 @@ TEST(OpenApi, DocumentAndRouterAgreeBothWays) {
     const auto* security = op->as_object().if_contains("security");
     const bool is_public = security != nullptr && security->as_array().empty();
     EXPECT_EQ(is_public, route.options.access == "public") << where;
+    if (route.options.access == kDeviceAccess) {
+      // Device routes take the device's API key, never a user's bearer token.
+      ASSERT_NE(security, nullptr) << where;
+      std::set<std::string> schemes;
+      for (const auto& requirement : security->as_array())
+        for (const auto& [scheme, scopes] : requirement.as_object()) schemes.emplace(scheme);
+      EXPECT_EQ(schemes, (std::set<std::string>{"deviceKey", "deviceKeyHeader"})) << where;
+    }
     if (route.options.access != "public") {
       const auto* action = op->as_object().if_contains("x-required-action");
       ASSERT_NE(action, nullptr) << where << " must name its x-required-action";

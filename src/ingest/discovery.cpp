@@ -1,0 +1,209 @@
+#include "ingest/discovery.hpp"
+
+#include <algorithm>
+
+#include "core/errors.hpp"
+#include "core/logging.hpp"
+#include "core/metrics.hpp"
+#include "devices/device_repository.hpp"
+
+namespace factoryops::ingest {
+namespace {
+
+core::metrics::Gauge& pending_gauge() {
+  static auto& gauge =
+      core::metrics::Registry::global()
+          .gauge("ingest_discovery_pending",
+                 "Parameter discoveries and last-seen refreshes waiting for the metadata database")
+          .labels({});
+  return gauge;
+}
+
+core::metrics::Counter& dropped_counter() {
+  static auto& counter = core::metrics::Registry::global()
+                             .counter("ingest_discovery_dropped_total",
+                                      "Discoveries not queued because the queue was full (they are retried "
+                                      "when the key is seen again)")
+                             .labels({});
+  return counter;
+}
+
+core::metrics::Counter& discovered_counter() {
+  static auto& counter =
+      core::metrics::Registry::global()
+          .counter("ingest_parameters_discovered_total", "Parameter upserts written to the metadata database")
+          .labels({});
+  return counter;
+}
+
+}  // namespace
+
+ParameterDiscovery::ParameterDiscovery(db::Database& database) : ParameterDiscovery(database, Options{}) {}
+
+ParameterDiscovery::ParameterDiscovery(db::Database& database, Options options)
+    : database_(database), options_(options), worker_([this](std::stop_token stop) { run(stop); }) {}
+
+ParameterDiscovery::~ParameterDiscovery() {
+  worker_.request_stop();
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  if (!flush()) log::warn("parameter discoveries not written at shutdown", {{"pending", pending()}});
+}
+
+void ParameterDiscovery::observe(const core::FactoryId& factory, const core::DeviceId& device,
+                                 std::span<const KeySeen> keys, std::int64_t seen_at_ms) {
+  const auto now = Clock::now();
+  bool queued = false;
+  {
+    std::lock_guard lock(mutex_);
+    ParameterKey pk{factory.str(), device.str(), {}};
+    for (const auto& seen : keys) {
+      pk.key = seen.key;
+      auto it = known_.find(pk);
+      if (it != known_.end() && now - it->second < options_.refresh_interval) continue;
+      auto pending = pending_parameters_.find(pk);
+      if (pending != pending_parameters_.end()) {
+        pending->second.seen_at_ms = std::max(pending->second.seen_at_ms, seen_at_ms);
+        pending->second.type = seen.type;
+      } else if (pending_parameters_.size() >= options_.max_pending) {
+        // Not remembered as known either, so the key is queued again when next seen.
+        dropped_counter().inc();
+        continue;
+      } else {
+        pending_parameters_.emplace(pk, PendingParameter{seen.type, seen_at_ms});
+      }
+      if (it != known_.end()) {
+        it->second = now;
+      } else {
+        if (known_.size() >= options_.max_known) known_.clear();
+        known_.emplace(pk, now);
+      }
+      queued = true;
+    }
+    DeviceKey dk{factory.str(), device.str()};
+    auto it = devices_.find(dk);
+    if (it == devices_.end() || now - it->second >= options_.refresh_interval) {
+      auto& latest = pending_devices_[dk];
+      latest = std::max(latest, seen_at_ms);
+      if (it == devices_.end()) {
+        if (devices_.size() >= options_.max_known) devices_.clear();
+        devices_.emplace(dk, now);
+      } else {
+        it->second = now;
+      }
+      queued = true;
+    }
+    if (queued)
+      pending_gauge().set(static_cast<double>(pending_parameters_.size() + pending_devices_.size()));
+  }
+  if (queued) wake_.notify_one();
+}
+
+void ParameterDiscovery::forget(const core::FactoryId& factory, const core::DeviceId& device) {
+  std::lock_guard lock(mutex_);
+  ParameterKey from{factory.str(), device.str(), {}};
+  for (auto it = known_.lower_bound(from);
+       it != known_.end() && it->first.factory == from.factory && it->first.device == from.device;) {
+    it = known_.erase(it);
+  }
+  devices_.erase(DeviceKey{factory.str(), device.str()});
+}
+
+std::size_t ParameterDiscovery::pending() const {
+  std::lock_guard lock(mutex_);
+  return pending_parameters_.size() + pending_devices_.size();
+}
+
+void ParameterDiscovery::update_pending_gauge() {
+  pending_gauge().set(static_cast<double>(pending_parameters_.size() + pending_devices_.size()));
+}
+
+bool ParameterDiscovery::flush() {
+  std::lock_guard writer(write_mutex_);
+  std::map<ParameterKey, PendingParameter> parameters;
+  std::map<DeviceKey, std::int64_t> devices;
+  {
+    std::lock_guard lock(mutex_);
+    parameters.swap(pending_parameters_);
+    devices.swap(pending_devices_);
+  }
+  if (parameters.empty() && devices.empty()) return true;
+  devices::DeviceRepository repository(database_);
+  bool failed = false;
+  // Written entries are erased, so whatever is left when the database fails goes back.
+  for (auto it = parameters.begin(); it != parameters.end() && !failed;) {
+    try {
+      repository.upsert_parameter(core::FactoryId(it->first.factory), core::DeviceId(it->first.device),
+                                  it->first.key, data_type_name(it->second.type), it->second.seen_at_ms);
+      discovered_counter().inc();
+    } catch (const core::Unavailable& e) {
+      if (!outage_logged_)
+        log::warn("parameter discovery waiting for the metadata database",
+                  {{"error", std::string_view(e.what())}});
+      outage_logged_ = true;
+      failed = true;
+      continue;
+    } catch (const std::exception& e) {
+      // The device was deleted meanwhile (foreign key): nothing to record.
+      log::warn(
+          "parameter discovery skipped",
+          {{"device_id", it->first.device}, {"key", it->first.key}, {"error", std::string_view(e.what())}});
+    }
+    it = parameters.erase(it);
+  }
+  for (auto it = devices.begin(); it != devices.end() && !failed;) {
+    try {
+      auto conn = database_.acquire();
+      conn->execute(
+          "UPDATE devices SET last_seen_at = ?, status = 'online' WHERE factory_id = ? AND device_id = ? "
+          "AND (last_seen_at IS NULL OR last_seen_at < ? OR status <> 'online')",
+          {it->second, it->first.first, it->first.second, it->second});
+    } catch (const core::Unavailable& e) {
+      if (!outage_logged_)
+        log::warn("device last-seen waiting for the metadata database",
+                  {{"error", std::string_view(e.what())}});
+      outage_logged_ = true;
+      failed = true;
+      continue;
+    } catch (const std::exception& e) {
+      log::warn("device last-seen not written",
+                {{"device_id", it->first.second}, {"error", std::string_view(e.what())}});
+    }
+    it = devices.erase(it);
+  }
+  if (!failed && outage_logged_) {
+    log::info("parameter discovery resumed: the metadata database answers again");
+    outage_logged_ = false;
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [key, value] : parameters) {
+    auto [slot, inserted] = pending_parameters_.try_emplace(key, value);
+    if (!inserted) slot->second.seen_at_ms = std::max(slot->second.seen_at_ms, value.seen_at_ms);
+  }
+  for (auto& [key, seen] : devices) {
+    auto& slot = pending_devices_[key];
+    slot = std::max(slot, seen);
+  }
+  update_pending_gauge();
+  return !failed;
+}
+
+void ParameterDiscovery::run(std::stop_token stop) {
+  auto backoff = options_.min_backoff;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, stop, [this] { return !pending_parameters_.empty() || !pending_devices_.empty(); });
+      if (stop.stop_requested()) return;
+    }
+    if (flush()) {
+      backoff = options_.min_backoff;
+      continue;
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, stop, backoff, [] { return false; });
+    backoff = std::min(options_.max_backoff, backoff * 2);
+  }
+}
+
+}  // namespace factoryops::ingest
