@@ -12,6 +12,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/system_routes.hpp"
+#include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
 #include "audit/audit_service.hpp"
 #include "auth/authenticator.hpp"
@@ -23,6 +24,7 @@
 #include "db/database.hpp"
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
+#include "unit/tsdb/telemetry_query_store_double.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::api {
@@ -71,6 +73,8 @@ struct AllRoutes {
   users::UserService users{*db};
   auth::SessionService sessions{*db, keys, users, {}};
   audit::AuditService audit{*db};
+  tsdb::testing::StoreDouble store;
+  tsdb::TelemetryQueryService telemetry{*db, store, {}};
   http::Router router;
 
   AllRoutes() {
@@ -83,6 +87,7 @@ struct AllRoutes {
     register_auth_routes(router, authenticator, sessions);
     register_user_routes(router, authenticator, users);
     register_audit_routes(router, authenticator, audit);
+    register_telemetry_routes(router, authenticator, telemetry);
   }
 };
 
