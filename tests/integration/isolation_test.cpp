@@ -35,6 +35,7 @@ const std::map<std::string, std::string>& sample_bodies() {
       {"PATCH /api/v1/devices/{device_id}", R"({"name":"Renamed by someone else"})"},
       {"POST /api/v1/devices/{device_id}/rotate-key", "{}"},
       {"PATCH /api/v1/devices/{device_id}/parameters/{key}", R"({"display_name":"Power"})"},
+      {"PATCH /api/v1/telemetry/retention", R"({"raw_days":200})"},
       {"POST /api/v1/users/invite", R"({"email":"probe@iso.example","role":"admin","permissions":{}})"},
       {"PATCH /api/v1/users/{id}", R"({"name":"Renamed by someone else"})"},
       {"POST /api/v1/auth/change-password",
