@@ -16,6 +16,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/system_routes.hpp"
+#include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
 #include "app/cli.hpp"
 #include "app/roles.hpp"
@@ -35,6 +36,9 @@
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "tsdb/retention_scheduler.hpp"
+#include "tsdb/store.hpp"
+#include "tsdb/telemetry_query_service.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::app {
@@ -174,6 +178,24 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   devices::DeviceService device_service(*database);
   std::function<void()> reload = [&keys] { keys->reload(); };
 
+  // The telemetry store (the engine chosen by FACTORYOPS_TSDB_URL is wired with the ingest
+  // pipeline).
+  db::FactoryRepository factory_zones(*database);
+  auto store_owner = tsdb::open_embedded_store({.directory = config.data_dir / "tsdb",
+                                                .timezone_of =
+                                                    [&factory_zones](const core::FactoryId& id) {
+                                                      auto factory = factory_zones.find(id);
+                                                      return factory ? factory->timezone : std::string("UTC");
+                                                    },
+                                                .sync_on_write = false});
+  tsdb::TelemetryStore& store = *store_owner;
+
+  tsdb::TelemetryQueryService telemetry_queries(
+      *database, store, tsdb::RetentionPolicy{config.retention_raw_days, config.retention_rollup_days});
+  // Retention belongs to the scheduler role once it exists; until then every serve applies it.
+  // Deleting expired data is idempotent, so replicas doing it at once do no harm.
+  tsdb::RetentionScheduler retention(store, [&telemetry_queries] { return telemetry_queries.policies(); });
+
   http::Router router;
   api::register_system_routes(router, {.health = &health,
                                        .metrics = nullptr,
@@ -183,6 +205,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   api::register_user_routes(router, authenticator, user_service);
   api::register_audit_routes(router, authenticator, audit_service);
   api::register_device_routes(router, authenticator, device_service);
+  api::register_telemetry_routes(router, authenticator, telemetry_queries);
 
   http::ServerOptions options;
   options.address = config.http_address;
@@ -201,11 +224,13 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     std::cerr << "factoryops: " << e.what() << "\n";
     return kExitFailure;
   }
+  retention.start();
 
   int sig = wait_for_shutdown_signal(signals, reload);
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                               {"grace_seconds", config.shutdown_grace_seconds}});
   server.stop(std::chrono::seconds(config.shutdown_grace_seconds));
+  retention.stop();
   pool.shutdown();
   log::info("stopped");
   return kExitOk;
