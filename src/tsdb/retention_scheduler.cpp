@@ -77,6 +77,7 @@ RetentionRun RetentionScheduler::run_once() {
       log::error("retention failed; retrying next cycle", {{"factory_id", factory.str()}});
     }
   }
+  log::info("retention cycle finished", {{"factories", run.factories}, {"failures", run.failures}});
   return run;
 }
 

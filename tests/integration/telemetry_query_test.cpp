@@ -345,6 +345,9 @@ TEST_F(TelemetryQueryTest, RetentionIsValidatedStoredAuditedAndSuperAdminOnly) {
   ASSERT_EQ(reset.status, 200) << reset.body;
   EXPECT_EQ(object_of(reset.body).at("retention").at("overridden"), false);
 
+  // serve applied the policies once when it started (no factory existed yet).
+  EXPECT_NE(server().log().find("retention cycle finished"), std::string::npos);
+
   auto log = get("/api/v1/audit-log?action=telemetry.retention_changed");
   ASSERT_EQ(log.status, 200) << log.body;
   EXPECT_EQ(object_of(log.body).at("items").as_array().size(), 2u) << log.body;
@@ -369,6 +372,30 @@ TEST_F(TelemetryQueryTest, RetentionIsValidatedStoredAuditedAndSuperAdminOnly) {
       403);
   EXPECT_EQ(get("/api/v1/devices/press-1/telemetry/latest", admin).status, 200);
 }
+
+// The retention columns on each metadata store (MariaDB when its server is installed).
+class TelemetryRetentionTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TelemetryRetentionTest, SettingsRoundTrip) {
+  IdentityStack stack(GetParam(), "telemetry-retention");
+  const std::string password = stack.bootstrap("works", "owner@works.example");
+  const std::string token = stack.access_token("works", "owner@works.example", password);
+  auto changed =
+      stack.server().request("PATCH", "/api/v1/telemetry/retention", R"({"raw_days":250})", bearer(token));
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  auto retention =
+      object_of(stack.server().get("/api/v1/telemetry/storage", bearer(token)).body).at("retention");
+  EXPECT_EQ(retention.at("raw_days").to_number<int>(), 250);
+  EXPECT_EQ(retention.at("rollup_days").to_number<int>(), 730);
+  EXPECT_EQ(stack.server()
+                .request("PATCH", "/api/v1/telemetry/retention", R"({"rollup_days":2000})", bearer(token))
+                .status,
+            400);
+  auto log = stack.server().get("/api/v1/audit-log?action=telemetry.retention_changed", bearer(token));
+  EXPECT_EQ(object_of(log.body).at("items").as_array().size(), 1u) << log.body;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TelemetryRetentionTest, ::testing::ValuesIn(backends()), backend_name);
 
 }  // namespace
 }  // namespace factoryops::testing
