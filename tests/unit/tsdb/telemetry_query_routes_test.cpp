@@ -89,6 +89,10 @@ TEST_F(TelemetryRoutesTest, RawAnswerHoldsPointPairsAndNoAggregate) {
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].to_number<std::int64_t>(), kFrom);
   EXPECT_EQ(first[1].to_number<double>(), 0.0);
+  // Compact pairs with plain numbers, as charts and people read them.
+  EXPECT_NE(r.body.find(R"("points":[[1795737600000,0],[1795737601000,1],[1795737602000,2]])"),
+            std::string::npos)
+      << r.body;
 }
 
 TEST_F(TelemetryRoutesTest, AggregatedAnswerNamesIntervalAndAgg) {
@@ -98,6 +102,8 @@ TEST_F(TelemetryRoutesTest, AggregatedAnswerNamesIntervalAndAgg) {
   EXPECT_EQ(body.at("interval"), "1h");
   EXPECT_EQ(body.at("agg"), "max");
   EXPECT_EQ(body.at("series").at(0).at("points").as_array().size(), 2u);
+  auto avg = call("GET", "/api/v1/devices/press-2/telemetry?params=power_kw&interval=1h&" + range());
+  EXPECT_NE(avg.body.find("[1795737600000,29.5]"), std::string::npos) << avg.body;
 }
 
 TEST_F(TelemetryRoutesTest, CsvByAcceptOrFormatWithAttachmentName) {
