@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "api/csv.hpp"
 #include "api/telemetry_routes.hpp"
 #include "core/errors.hpp"
 #include "http/router.hpp"
@@ -199,6 +200,18 @@ TEST_F(TelemetryRoutesTest, StorageAndRetention) {
     EXPECT_EQ(refused.status, 400) << bad << " -> " << refused.body;
   }
   EXPECT_EQ(audit_count("acme", "telemetry.retention_changed"), 1);
+}
+
+TEST(TelemetryCsv, QuotesOnlyWhatNeedsItAndKeepsEveryDigit) {
+  EXPECT_EQ(csv_field("power_kw"), "power_kw");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(series_csv({}), "time\r\n");
+  std::vector<tsdb::Series> series{{"pf", {{0, 0.912}, {1000, 0.1 + 0.2}}}, {"kwh", {}}};
+  EXPECT_EQ(series_csv(series),
+            "time,pf,kwh\r\n"
+            "1970-01-01T00:00:00.000Z,0.912,\r\n"
+            "1970-01-01T00:00:01.000Z,0.30000000000000004,\r\n");
 }
 
 }  // namespace
