@@ -174,7 +174,7 @@ describe('MachineDetailPage', () => {
     });
 
     // The parameter list shows the last value with its unit.
-    expect(await screen.findByTestId('latest-power_kw')).toHaveTextContent('12.5 kW');
+    expect(await screen.findByTestId('latest-value-power_kw')).toHaveTextContent(/^12\.5 kW$/);
     expect(screen.getByTestId('latest-voltage_l1')).toHaveTextContent('—');
   });
 

@@ -126,7 +126,7 @@ function ParameterRow({
       <td className="py-2 pr-3 text-xs" data-testid={`latest-${key}`}>
         {latest ? (
           <>
-            <span className="font-mono text-sm text-slate-900">
+            <span data-testid={`latest-value-${key}`} className="font-mono text-sm text-slate-900">
               {formatValue(latest.value, parameter.unit)}
             </span>
             <br />
