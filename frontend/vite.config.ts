@@ -22,5 +22,7 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
     restoreMocks: true,
+    // Whole-app renders share two cores with compiler jobs in CI; 5 s is too tight there.
+    testTimeout: 15_000,
   },
 });

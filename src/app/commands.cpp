@@ -17,6 +17,7 @@
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
 #include "api/system_routes.hpp"
+#include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
 #include "app/cli.hpp"
 #include "app/roles.hpp"
@@ -40,7 +41,9 @@
 #include "ingest/discovery.hpp"
 #include "ingest/pipeline.hpp"
 #include "ingest/rejection_log.hpp"
+#include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
+#include "tsdb/telemetry_query_service.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::app {
@@ -158,16 +161,27 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                           static_cast<std::size_t>(config.worker_queue_capacity));
   db::Database* db_ptr = database.get();
 
-  // The telemetry store; the embedded engine keeps its files under <data_dir>/tsdb.
+  // The telemetry store chosen by FACTORYOPS_TSDB_URL; the embedded engine keeps its files
+  // under <data_dir>/tsdb, the InfluxDB engine spools to Redis or <data_dir>/spool.
   std::unique_ptr<tsdb::TelemetryStore> store;
   try {
-    tsdb::EmbeddedOptions tsdb_options;
-    tsdb_options.directory = config.data_dir / "tsdb";
-    tsdb_options.timezone_of = [db_ptr](const core::FactoryId& id) {
-      auto factory = db::FactoryRepository(*db_ptr).find(id);
-      return factory ? factory->timezone : std::string("UTC");
-    };
-    store = tsdb::open_embedded_store(tsdb_options);
+    if (config.tsdb_url.rfind("influxdb", 0) == 0) {
+      tsdb::InfluxOptions influx;
+      influx.url = config.tsdb_url;
+      influx.token = config.influxdb_token;
+      influx.redis_url = config.redis_url;
+      influx.spool_directory = config.data_dir / "spool";
+      influx.spool_max_bytes = config.telemetry_spool_max_bytes;
+      store = tsdb::open_influx_store(influx);
+    } else {
+      tsdb::EmbeddedOptions tsdb_options;
+      tsdb_options.directory = config.data_dir / "tsdb";
+      tsdb_options.timezone_of = [db_ptr](const core::FactoryId& id) {
+        auto factory = db::FactoryRepository(*db_ptr).find(id);
+        return factory ? factory->timezone : std::string("UTC");
+      };
+      store = tsdb::open_embedded_store(tsdb_options);
+    }
   } catch (const std::exception& e) {
     log::error("telemetry store unusable", {{"error", std::string_view(e.what())}});
     std::cerr << "factoryops: telemetry store: " << e.what() << "\n";
@@ -213,6 +227,12 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
         discovery.forget(factory, device);
       });
 
+  tsdb::TelemetryQueryService telemetry_queries(
+      *database, *store, tsdb::RetentionPolicy{config.retention_raw_days, config.retention_rollup_days});
+  // Retention belongs to the scheduler role once it exists; until then every serve applies it.
+  // Deleting expired data is idempotent, so replicas doing it at once do no harm.
+  tsdb::RetentionScheduler retention(*store, [&telemetry_queries] { return telemetry_queries.policies(); });
+
   http::Router router;
   api::register_system_routes(router, {.health = &health,
                                        .metrics = nullptr,
@@ -227,6 +247,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                .keys = &device_keys,
                                .rejections = &rejection_log,
                                .devices = &device_service});
+  api::register_telemetry_routes(router, authenticator, telemetry_queries);
 
   http::ServerOptions options;
   options.address = config.http_address;
@@ -245,11 +266,13 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     std::cerr << "factoryops: " << e.what() << "\n";
     return kExitFailure;
   }
+  retention.start();
 
   int sig = wait_for_shutdown_signal(signals, reload);
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                               {"grace_seconds", config.shutdown_grace_seconds}});
   server.stop(std::chrono::seconds(config.shutdown_grace_seconds));
+  retention.stop();
   pool.shutdown();
   // Requests are finished: hand what is queued to the metadata DB, then settle the store.
   if (!discovery.flush())

@@ -21,6 +21,12 @@ Factory from_row(const Row& row) {
                  row.get_int(4)};
 }
 
+std::optional<int> retention_days(const Row& row, std::size_t index) {
+  auto days = row.get_optional_int(index);
+  if (!days) return std::nullopt;
+  return static_cast<int>(*days);
+}
+
 }  // namespace
 
 bool is_plausible_timezone(std::string_view name) {
@@ -70,6 +76,39 @@ std::vector<Factory> FactoryRepository::list() {
     out.push_back(from_row(row));
   }
   return out;
+}
+
+std::optional<RetentionOverride> FactoryRepository::retention(const core::FactoryId& id) {
+  auto conn = db_.acquire();
+  return retention(*conn, id);
+}
+
+std::optional<RetentionOverride> FactoryRepository::retention(Connection& conn, const core::FactoryId& id) {
+  auto row = conn.query_one("SELECT raw_retention_days, rollup_retention_days FROM factories WHERE id = ?",
+                            {id.str()});
+  if (!row) return std::nullopt;
+  return RetentionOverride{retention_days(*row, 0), retention_days(*row, 1)};
+}
+
+std::vector<std::pair<core::FactoryId, RetentionOverride>> FactoryRepository::list_retention() {
+  auto conn = db_.acquire();
+  std::vector<std::pair<core::FactoryId, RetentionOverride>> out;
+  for (const auto& row :
+       conn->query("SELECT id, raw_retention_days, rollup_retention_days FROM factories ORDER BY id")) {
+    out.emplace_back(core::FactoryId(row.get_string(0)),
+                     RetentionOverride{retention_days(row, 1), retention_days(row, 2)});
+  }
+  return out;
+}
+
+bool FactoryRepository::set_retention(Connection& conn, const core::FactoryId& id,
+                                      const RetentionOverride& retention) {
+  auto result = conn.execute(
+      "UPDATE factories SET raw_retention_days = ?, rollup_retention_days = ?, updated_at = ? WHERE id = ?",
+      {retention.raw_days ? Param(std::int64_t{*retention.raw_days}) : Param(nullptr),
+       retention.rollup_days ? Param(std::int64_t{*retention.rollup_days}) : Param(nullptr), now_ms(),
+       id.str()});
+  return result.affected_rows > 0;
 }
 
 }  // namespace factoryops::db

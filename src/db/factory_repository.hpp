@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -21,6 +22,13 @@ struct Factory {
   std::int64_t updated_at_ms = 0;
 };
 
+// A factory's own telemetry retention (days); nullopt = the configured default.
+struct RetentionOverride {
+  std::optional<int> raw_days{};
+  std::optional<int> rollup_days{};
+  friend bool operator==(const RetentionOverride&, const RetentionOverride&) = default;
+};
+
 class FactoryRepository {
  public:
   explicit FactoryRepository(Database& db) : db_(db) {}
@@ -32,6 +40,15 @@ class FactoryRepository {
   std::optional<Factory> find(const core::FactoryId& id);
   // Every factory, ordered by id. For administration (super admin, CLI), not tenant code.
   std::vector<Factory> list();
+
+  // The retention columns of one factory; nullopt when there is no such factory.
+  std::optional<RetentionOverride> retention(const core::FactoryId& id);
+  static std::optional<RetentionOverride> retention(Connection& conn, const core::FactoryId& id);
+  // Every factory's retention columns, ordered by id (the retention scheduler).
+  std::vector<std::pair<core::FactoryId, RetentionOverride>> list_retention();
+  // Writes both columns inside the caller's transaction; false when there is no such factory.
+  // Ranges are the caller's to check (the schema's CHECK constraints back them up).
+  static bool set_retention(Connection& conn, const core::FactoryId& id, const RetentionOverride& retention);
 
  private:
   Database& db_;

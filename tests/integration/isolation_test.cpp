@@ -36,6 +36,7 @@ const std::map<std::string, std::string>& sample_bodies() {
       {"POST /api/v1/devices/{device_id}/rotate-key", "{}"},
       {"PATCH /api/v1/devices/{device_id}/parameters/{key}", R"({"display_name":"Power"})"},
       {"POST /api/v1/ingest", R"({"power_kw":1.5})"},
+      {"PATCH /api/v1/telemetry/retention", R"({"raw_days":200})"},
       {"POST /api/v1/users/invite", R"({"email":"probe@iso.example","role":"admin","permissions":{}})"},
       {"PATCH /api/v1/users/{id}", R"({"name":"Renamed by someone else"})"},
       {"POST /api/v1/auth/change-password",

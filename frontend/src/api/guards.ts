@@ -2,11 +2,17 @@ import type {
   AuditEntry,
   Device,
   DeviceParameter,
+  IngestError,
   Invitation,
+  LatestValue,
   LoginResponse,
   Permissions,
+  TelemetryAnswer,
+  TelemetrySeries,
+  TelemetryStorage,
   User,
 } from './types';
+import { telemetryAggs } from './types';
 
 // Runtime shape checks of server answers. A body that fails one is reported as an
 // `invalid_response` ApiError instead of crashing a page deep inside a render.
@@ -128,5 +134,68 @@ export function isPage<T>(
     Array.isArray(value.items) &&
     value.items.every(isItem) &&
     typeof value.total === 'number'
+  );
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function isPoint(value: unknown): value is [number, number] {
+  return Array.isArray(value) && value.length === 2 && isNumber(value[0]) && isNumber(value[1]);
+}
+
+export function isTelemetrySeries(value: unknown): value is TelemetrySeries {
+  return (
+    isRecord(value) &&
+    typeof value.param === 'string' &&
+    Array.isArray(value.points) &&
+    value.points.every(isPoint)
+  );
+}
+
+export function isTelemetryAnswer(value: unknown): value is TelemetryAnswer {
+  return (
+    isRecord(value) &&
+    typeof value.device_id === 'string' &&
+    typeof value.from === 'string' &&
+    typeof value.to === 'string' &&
+    typeof value.interval === 'string' &&
+    (value.agg === null || (telemetryAggs as readonly unknown[]).includes(value.agg)) &&
+    (value.timezone === undefined || isNullableString(value.timezone)) &&
+    Array.isArray(value.series) &&
+    value.series.every(isTelemetrySeries)
+  );
+}
+
+export function isLatestValue(value: unknown): value is LatestValue {
+  return (
+    isRecord(value) &&
+    typeof value.param === 'string' &&
+    typeof value.time === 'string' &&
+    isNumber(value.value)
+  );
+}
+
+export function isIngestError(value: unknown): value is IngestError {
+  return (
+    isRecord(value) &&
+    typeof value.received_at === 'string' &&
+    typeof value.reason === 'string' &&
+    typeof value.message === 'string' &&
+    typeof value.payload === 'string'
+  );
+}
+
+export function isTelemetryStorage(value: unknown): value is TelemetryStorage {
+  if (!isRecord(value) || !isRecord(value.retention)) return false;
+  const r = value.retention;
+  return (
+    typeof value.engine === 'string' &&
+    (value.bytes === null || isNumber(value.bytes)) &&
+    isNumber(value.series) &&
+    isNumber(r.raw_days) &&
+    isNumber(r.rollup_days) &&
+    isNumber(r.raw_days_default) &&
+    isNumber(r.rollup_days_default) &&
+    typeof r.overridden === 'boolean'
   );
 }

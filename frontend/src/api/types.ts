@@ -179,6 +179,76 @@ export type ParameterUpdate = Partial<
   Pick<DeviceParameter, 'display_name' | 'unit' | 'is_kpi_selected'>
 >;
 
+export const telemetryAggs = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last'] as const;
+export type TelemetryAgg = (typeof telemetryAggs)[number];
+
+/** Query of `GET /api/v1/devices/{id}/telemetry`; times are epoch milliseconds or RFC 3339. */
+export interface TelemetryQuery {
+  /** Parameter keys (at most 20); the server defaults to the KPI-selected ones. */
+  params?: string[];
+  from?: number | string;
+  to?: number | string;
+  agg?: TelemetryAgg;
+  /** `auto`, `raw`, `<n>s`, `<n>m`, `<n>h` or `1d`. */
+  interval?: string;
+  max_points?: number;
+}
+
+/** One parameter's points as `[epoch ms, value]`, oldest first; empty buckets left out. */
+export interface TelemetrySeries {
+  param: string;
+  points: [number, number][];
+}
+
+export interface TelemetryAnswer {
+  device_id: string;
+  from: string;
+  to: string;
+  /** The interval the server chose: `raw` or a bucket width such as `1m`. */
+  interval: string;
+  /** Null when raw points are returned. */
+  agg: TelemetryAgg | null;
+  /** The factory's IANA timezone, when the server knows it. */
+  timezone: string | null;
+  series: TelemetrySeries[];
+}
+
+export interface LatestValue {
+  param: string;
+  time: string;
+  value: number;
+}
+
+/** A message or reading the ingest pipeline rejected; `payload` holds its first 512 bytes. */
+export interface IngestError {
+  received_at: string;
+  reason: string;
+  message: string;
+  payload: string;
+}
+
+export interface TelemetryRetention {
+  raw_days: number;
+  rollup_days: number;
+  raw_days_default: number;
+  rollup_days_default: number;
+  overridden: boolean;
+}
+
+/** Body of `GET /api/v1/telemetry/storage`; `bytes` is null when the engine cannot tell. */
+export interface TelemetryStorage {
+  engine: string;
+  bytes: number | null;
+  series: number;
+  retention: TelemetryRetention;
+}
+
+/** Body of `PATCH /api/v1/telemetry/retention`; null returns a setting to its default. */
+export interface RetentionUpdate {
+  raw_days?: number | null;
+  rollup_days?: number | null;
+}
+
 export interface AuditEntry {
   id: string | number;
   user_id: string | number | null;

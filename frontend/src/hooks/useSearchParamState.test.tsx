@@ -36,4 +36,14 @@ describe('useSearchParamState', () => {
     expect(params.get('offset')).toBe('100');
     expect(params.get('search')).toBe('pump');
   });
+
+  it('sets several params in one step', () => {
+    const { result } = renderAt('/list?range=24h&offset=50');
+    act(() => result.current[2]({ range: 'custom', from: 'a', to: 'b' }));
+    const [params] = result.current;
+    expect(params.get('range')).toBe('custom');
+    expect(params.get('from')).toBe('a');
+    expect(params.get('to')).toBe('b');
+    expect(params.has('offset')).toBe(false);
+  });
 });

@@ -1,13 +1,15 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { getDevice, listParameters, updateParameter } from '../api/devices';
-import type { Device, DeviceParameter } from '../api/types';
+import { getDevice } from '../api/devices';
+import type { Device } from '../api/types';
 import { Card } from '../components/Card';
-import { buttonClass, Field, FormError, inputClass } from '../components/Form';
+import { buttonClass, Field } from '../components/Form';
 import { formatDateTime } from '../components/format';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
-import { TableHead } from '../components/TableHead';
+import { IngestErrorsPanel } from './IngestErrorsPanel';
+import { MachineCharts } from './MachineCharts';
+import { MachineParameters } from './MachineParameters';
 import {
   DeleteMachineDialog,
   EditMachineDialog,
@@ -15,137 +17,6 @@ import {
   RotateKeyDialog,
   useCanManageMachines,
 } from './MachinesPage';
-
-function ParameterRow({
-  deviceId,
-  parameter,
-  canManage,
-}: {
-  deviceId: string;
-  parameter: DeviceParameter;
-  canManage: boolean;
-}) {
-  const queryClient = useQueryClient();
-  const [displayName, setDisplayName] = useState(parameter.display_name ?? '');
-  const [unit, setUnit] = useState(parameter.unit ?? '');
-  const mutation = useMutation({
-    mutationFn: (update: Parameters<typeof updateParameter>[2]) =>
-      updateParameter(deviceId, parameter.parameter_key, update),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['parameters', deviceId] }),
-  });
-  const dirty = displayName !== (parameter.display_name ?? '') || unit !== (parameter.unit ?? '');
-  const key = parameter.parameter_key;
-  return (
-    <tr data-testid={`parameter-${key}`}>
-      <td className="py-2 pr-3 font-mono text-xs">{key}</td>
-      <td className="py-2 pr-3">
-        {canManage ? (
-          <input
-            aria-label={`Display name of ${key}`}
-            value={displayName}
-            maxLength={120}
-            onChange={(e) => setDisplayName(e.target.value)}
-            className={inputClass(false)}
-          />
-        ) : (
-          parameter.display_name || '—'
-        )}
-      </td>
-      <td className="py-2 pr-3">
-        {canManage ? (
-          <input
-            aria-label={`Unit of ${key}`}
-            value={unit}
-            maxLength={32}
-            onChange={(e) => setUnit(e.target.value)}
-            className={`${inputClass(false)} w-20`}
-          />
-        ) : (
-          parameter.unit || '—'
-        )}
-      </td>
-      <td className="py-2 pr-3 text-xs">{parameter.data_type}</td>
-      <td className="py-2 pr-3">
-        <input
-          type="checkbox"
-          aria-label={`${key} is a KPI`}
-          checked={parameter.is_kpi_selected}
-          disabled={!canManage || mutation.isPending}
-          onChange={(e) => mutation.mutate({ is_kpi_selected: e.target.checked })}
-        />
-      </td>
-      <td className="py-2 pr-3 text-xs">
-        {parameter.last_seen_at ? formatDateTime(parameter.last_seen_at) : '—'}
-      </td>
-      {canManage ? (
-        <td className="py-2">
-          <button
-            type="button"
-            className={buttonClass.small}
-            disabled={!dirty || mutation.isPending}
-            onClick={() =>
-              mutation.mutate({
-                display_name: displayName.trim() || null,
-                unit: unit.trim() || null,
-              })
-            }
-          >
-            Save
-          </button>
-          {mutation.isError ? (
-            <div className="mt-1">
-              <FormError error={mutation.error} />
-            </div>
-          ) : null}
-        </td>
-      ) : null}
-    </tr>
-  );
-}
-
-function Parameters({ deviceId, canManage }: { deviceId: string; canManage: boolean }) {
-  const parameters = useQuery({
-    queryKey: ['parameters', deviceId],
-    queryFn: ({ signal }) => listParameters(deviceId, signal),
-  });
-  let body;
-  if (parameters.isPending) body = <LoadingRows label="Loading parameters…" />;
-  else if (parameters.isError)
-    body = (
-      <ErrorPanel
-        title="The parameters are unavailable"
-        error={parameters.error}
-        onRetry={() => void parameters.refetch()}
-        retrying={parameters.isFetching}
-      />
-    );
-  else if (parameters.data.length === 0)
-    body = (
-      <EmptyPanel message="No parameters discovered yet — they appear when the machine first sends telemetry." />
-    );
-  else
-    body = (
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <TableHead
-            columns={['Key', 'Display name', 'Unit', 'Type', 'KPI', 'Last seen']}
-            actions={canManage}
-          />
-          <tbody className="divide-y divide-slate-100">
-            {parameters.data.map((p) => (
-              <ParameterRow
-                key={p.parameter_key}
-                deviceId={deviceId}
-                parameter={p}
-                canManage={canManage}
-              />
-            ))}
-          </tbody>
-        </table>
-      </div>
-    );
-  return <Card title="Parameters">{body}</Card>;
-}
 
 function Details({ device }: { device: Device }) {
   return (
@@ -241,8 +112,14 @@ export function MachineDetailPage() {
       </div>
       <div className="grid items-start gap-4 xl:grid-cols-2">
         <Card title="Machine">{body}</Card>
-        {device.data ? <Parameters deviceId={deviceId} canManage={canManage} /> : null}
+        {device.data ? <IngestErrorsPanel deviceId={deviceId} /> : null}
       </div>
+      {device.data ? (
+        <div className="mt-4 space-y-4">
+          <MachineCharts deviceId={deviceId} />
+          <MachineParameters deviceId={deviceId} canManage={canManage} />
+        </div>
+      ) : null}
       {device.data && open === 'edit' ? (
         <EditMachineDialog device={device.data} onClose={() => setOpen(null)} />
       ) : null}

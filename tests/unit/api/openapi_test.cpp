@@ -13,6 +13,7 @@
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
 #include "api/system_routes.hpp"
+#include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
 #include "audit/audit_service.hpp"
 #include "auth/authenticator.hpp"
@@ -24,6 +25,7 @@
 #include "db/database.hpp"
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
+#include "unit/tsdb/telemetry_query_store_double.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::api {
@@ -61,23 +63,6 @@ auth::KeyRingOptions test_key_ring() {
   return options;
 }
 
-// Registration needs a store to hand to the pipeline; no request reaches it here.
-class UnusedStore : public tsdb::TelemetryStore {
- public:
-  std::string_view engine() const override { return "unused"; }
-  void write(std::span<const tsdb::DeviceBatch>) override {}
-  std::vector<tsdb::Series> read_raw(const tsdb::RawQuery&) override { return {}; }
-  std::vector<tsdb::Series> read_aggregate(const tsdb::AggregateQuery&) override { return {}; }
-  std::vector<tsdb::LatestValue> latest(const core::FactoryId&, const core::DeviceId&,
-                                        std::span<const std::string>) override {
-    return {};
-  }
-  void apply_retention(const core::FactoryId&, const tsdb::RetentionPolicy&, std::int64_t) override {}
-  tsdb::StorageUsage usage(const core::FactoryId&) override { return {}; }
-  tsdb::StoreStatus status() override { return {}; }
-  void flush() override {}
-};
-
 // Every route registration function the API has; add new ones here as they appear.
 struct AllRoutes {
   HealthService health{"api", {}};
@@ -89,10 +74,11 @@ struct AllRoutes {
   users::UserService users{*db};
   auth::SessionService sessions{*db, keys, users, {}};
   audit::AuditService audit{*db};
-  UnusedStore store;
+  tsdb::testing::StoreDouble store;
   ingest::RejectionLog rejections{*db};
   ingest::IngestPipeline pipeline{store, nullptr, &rejections};
   ingest::DeviceKeyCache device_keys{[](std::string_view) { return std::optional<devices::KeyOwner>(); }};
+  tsdb::TelemetryQueryService telemetry{*db, store, {}};
   http::Router router;
 
   AllRoutes() {
@@ -106,6 +92,7 @@ struct AllRoutes {
     register_user_routes(router, authenticator, users);
     register_audit_routes(router, authenticator, audit);
     register_ingest_routes(router, authenticator, {&pipeline, &device_keys, &rejections, &devices});
+    register_telemetry_routes(router, authenticator, telemetry);
   }
 };
 
