@@ -23,7 +23,7 @@
 namespace factoryops::tsdb {
 
 struct Field {
-  std::string key;  // a metric key, already validated: [A-Za-z0-9_.-]{1,64}
+  std::string key;   // a metric key, already validated: [A-Za-z0-9_.-]{1,64}
   double value = 0;  // finite
 };
 
@@ -40,8 +40,8 @@ struct DeviceBatch {
 };
 
 enum class Aggregate { kAvg, kMin, kMax, kSum, kCount, kFirst, kLast };
-std::string_view aggregate_name(Aggregate aggregate);               // "avg", "min", …
-std::optional<Aggregate> parse_aggregate(std::string_view name);     // nullopt when unknown
+std::string_view aggregate_name(Aggregate aggregate);             // "avg", "min", …
+std::optional<Aggregate> parse_aggregate(std::string_view name);  // nullopt when unknown
 
 struct Point {
   std::int64_t ts_ms = 0;
@@ -102,13 +102,13 @@ struct RetentionPolicy {
 
 struct StorageUsage {
   std::optional<std::int64_t> bytes;  // on-disk bytes of this factory; nullopt when the engine cannot tell
-  std::int64_t series = 0;             // distinct (device, metric) pairs stored
+  std::int64_t series = 0;            // distinct (device, metric) pairs stored
 };
 
 struct StoreStatus {
-  bool reachable = true;         // false: writes are being spooled, queries fail
+  bool reachable = true;             // false: writes are being spooled, queries fail
   std::int64_t spooled_batches = 0;  // batches waiting to be replayed (InfluxDB engine)
-  std::string detail;            // short, human readable; never a secret
+  std::string detail;                // short, human readable; never a secret
 };
 
 class TelemetryStore {
@@ -157,9 +157,9 @@ std::unique_ptr<TelemetryStore> open_embedded_store(const EmbeddedOptions& optio
 
 // Options of the InfluxDB engine.
 struct InfluxOptions {
-  std::string url;          // influxdb://[user:password@]host:port/database or influxdbs://…
-  std::string token;        // optional; sent as "Authorization: Token <token>"
-  std::string redis_url;    // spool on Redis when set and reachable
+  std::string url;                        // influxdb://[user:password@]host:port/database or influxdbs://…
+  std::string token;                      // optional; sent as "Authorization: Token <token>"
+  std::string redis_url;                  // spool on Redis when set and reachable
   std::filesystem::path spool_directory;  // the disk spool otherwise (<data_dir>/spool)
   std::int64_t spool_max_bytes = 1LL << 30;
 };
