@@ -160,7 +160,7 @@ test(
       assert.equal(await items.count(), 2);
       await items.nth(0).getByText('bad_timestamp').waitFor();
       await items.nth(1).getByText('invalid_json').waitFor();
-      await items.nth(1).getByText('Payload').click();
+      await items.nth(1).getByText('Payload', { exact: true }).click();
       await items.nth(1).getByText('{"ts": 1, "power_kw":').waitFor();
     }),
 );

@@ -19,7 +19,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
-MachineModel::MachineModel(std::uint64_t seed, MachineProfile profile)
+MachineModel::MachineModel(std::uint64_t seed, const MachineProfile& profile)
     : profile_(profile), state_(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL) {
   // The counter starts somewhere plausible, not at zero, like a meter that has run for a while.
   energy_kwh_ = round_to(uniform() * 50'000.0, 3);

@@ -24,7 +24,7 @@ struct MachineProfile {
 class MachineModel {
  public:
   // The same seed and the same sequence of times give the same readings.
-  MachineModel(std::uint64_t seed, MachineProfile profile);
+  MachineModel(std::uint64_t seed, const MachineProfile& profile);
 
   // The machine's reading at `ts_ms`; times must not go backwards.
   tsdb::Reading sample(std::int64_t ts_ms);

@@ -17,7 +17,8 @@ static_assert(std::endian::native == std::endian::little, "bit packing assumes l
 constexpr double kMaxScaled = 4.0e18;
 
 std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  // The sign spread over all bits, without shifting a negative value.
+  return (static_cast<std::uint64_t>(v) << 1) ^ (v < 0 ? ~std::uint64_t{0} : std::uint64_t{0});
 }
 std::int64_t unzigzag(std::uint64_t u) {
   return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);

@@ -135,7 +135,8 @@ std::string_view get_string(ByteReader& in) {
   return text;
 }
 std::uint64_t zz(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  // The sign spread over all bits, without shifting a negative value.
+  return (static_cast<std::uint64_t>(v) << 1) ^ (v < 0 ? ~std::uint64_t{0} : std::uint64_t{0});
 }
 std::int64_t unzz(std::uint64_t u) {
   return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);

@@ -107,8 +107,8 @@ StatementUse& StatementUse::bind(int index, std::span<const std::uint8_t> blob) 
 bool StatementUse::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  file_.fail("step");
+  if (rc != SQLITE_DONE) file_.fail("step");
+  return false;
 }
 
 std::string StatementUse::text(int column) {
