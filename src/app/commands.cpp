@@ -191,8 +191,14 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   tsdb::TelemetryStore* store_ptr = store.get();
 
   api::HealthService health(
-      join_roles(roles), {{std::string(database->backend_name()), true, [db_ptr] { return db_ptr->ping(); }},
-                          {"tsdb", true, [store_ptr] { return store_ptr->status().reachable; }}});
+      join_roles(roles),
+      {{std::string(database->backend_name()), true, [db_ptr] { return db_ptr->ping(); }},
+       // InfluxDB down is "degraded", not down: batches go to the spool and
+       // are replayed, so ingestion goes on (HLD §11).
+       {store->engine() == "influxdb" ? "influxdb" : "tsdb", store->engine() != "influxdb", [store_ptr] {
+          auto status = store_ptr->status();
+          return status.reachable && status.spooled_batches == 0;
+        }}});
 
   // Identity: signing keys, the authenticator every secured route uses, sessions, users and
   // the audit trail. Built after the database, which they all read.
