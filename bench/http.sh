@@ -11,19 +11,8 @@ connections=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
 rounds=${BENCH_ROUNDS:-3}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/factoryops-bench-XXXXXX")
-# nginx workers drop to an unprivileged user when started as root: let them read the file.
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }; done; }
-wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+source bench/lib.sh
+bench_begin http
 
 # factoryops on the embedded default, release build.
 fo_port=$(free_port)
@@ -78,7 +67,6 @@ measure() {  # url [wrk args...] -> "rps p99_ms"
   echo "$rps $p99"
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo "GET /health: factoryops vs nginx (static file), wrk -t$threads -c$connections -d$duration, $rounds rounds"
 printf '%-7s %14s %12s %14s %12s %8s\n' round "factoryops r/s" "p99 ms" "nginx r/s" "p99 ms" ratio

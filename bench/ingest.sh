@@ -14,18 +14,8 @@ connections=${BENCH_INGEST_CONNECTIONS:-4}
 rounds=${BENCH_ROUNDS:-3}
 fo=${BENCH_FACTORYOPS_BIN:-build/factoryops}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/factoryops-bench-ingest-XXXXXX")
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }; done; }
-wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+source bench/lib.sh
+bench_begin ingest
 
 fo_port=$(free_port)
 fo_env=(env FACTORYOPS_DATA_DIR="$work/data" FACTORYOPS_LOG_LEVEL=warning FACTORYOPS_HTTP_PORT="$fo_port"
@@ -71,7 +61,6 @@ measure() {  # url -> "values_per_s errors"
   echo "$(sed -E 's/.* ([0-9]+) values\/s.*/\1/' <<<"$out") $(sed -E 's/.* ([0-9]+) errors$/\1/' <<<"$out")"
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo "POST /api/v1/ingest, $devices machines, batches of 100 readings, $connections connections, ${duration}s, $rounds rounds"
 echo "factoryops (parse, validate, discover, store durably) vs nginx (return 202); $(nproc) cores shared with the load generator"

@@ -14,18 +14,8 @@ if [[ ! -x "$bin" ]]; then
   exit 1
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/factoryops-bench-tsdb-XXXXXX")
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }; done; }
+source bench/lib.sh
+bench_begin tsdb
 
 args=(--engines "$engines")
 if [[ ",$engines," == *",influxdb,"* ]]; then
@@ -54,7 +44,7 @@ bind-address = "127.0.0.1:$rpc_port"
   log-enabled = false
 CONF
   influxd run -config "$work/influxdb.conf" >"$work/influxd.log" 2>&1 &
-  pid=$!
+  pids+=($!)
   for _ in $(seq 1 200); do
     curl -fs -o /dev/null "http://127.0.0.1:$http_port/ping" && break
     sleep 0.1
