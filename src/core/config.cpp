@@ -130,6 +130,27 @@ const std::vector<KeySpec>& key_specs() {
       {"retention_raw_days", false, int_setter(&Config::retention_raw_days, 183, 366)},
       {"retention_rollup_days", false, int_setter(&Config::retention_rollup_days, 730, 1826)},
       {"mqtt_url", true, url_setter(&Config::mqtt_url, {"mqtt://", "mqtts://", "tcp://", "ssl://"}, false)},
+      {"mqtt_username", false,
+       [](Config& c, const Source& s) {
+         if (s.value.empty()) throw ConfigError(s.key, "must not be empty");
+         c.mqtt_username = s.value;
+       }},
+      {"mqtt_password", true, string_setter(&Config::mqtt_password)},
+      {"mqtt_provisioning", false,
+       [](Config& c, const Source& s) {
+         if (s.value != "dynsec" && s.value != "off") {
+           throw ConfigError(s.key, "must be 'dynsec' or 'off', not '" + s.value + "'");
+         }
+         c.mqtt_provisioning = s.value;
+       }},
+      {"mqtt_admin_username", false,
+       [](Config& c, const Source& s) {
+         if (s.value.empty()) throw ConfigError(s.key, "must not be empty");
+         c.mqtt_admin_username = s.value;
+       }},
+      {"mqtt_admin_password", true, string_setter(&Config::mqtt_admin_password)},
+      {"mqtt_auth_secret", true, string_setter(&Config::mqtt_auth_secret)},
+      {"mqtt_group_commit_ms", false, int_setter(&Config::mqtt_group_commit_ms, 1, 1000)},
       {"jwt_secret", true, string_setter(&Config::jwt_secret)},
       {"jwt_keys_file", false, path_setter(&Config::jwt_keys_file)},
       {"access_token_ttl_seconds", false, int_setter(&Config::access_token_ttl_seconds, 60, 24 * 3600)},
@@ -269,6 +290,10 @@ Config load_config(const EnvironmentMap& env, const std::optional<std::filesyste
   if (config.database_url.empty())
     config.database_url = "sqlite:///" + (config.data_dir / "factoryops.db").string();
   if (config.jwt_secret.empty() && !config.production()) config.jwt_secret = kDevelopmentJwtSecret;
+  if (!config.production()) {
+    if (config.mqtt_password.empty()) config.mqtt_password = kDevelopmentMqttPassword;
+    if (config.mqtt_admin_password.empty()) config.mqtt_admin_password = kDevelopmentMqttPassword;
+  }
   check_production_secrets(config);
   return config;
 }
@@ -300,6 +325,13 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"retention_raw_days", std::to_string(c.retention_raw_days)},
       {"retention_rollup_days", std::to_string(c.retention_rollup_days)},
       {"mqtt_url", url(c.mqtt_url)},
+      {"mqtt_username", c.mqtt_username},
+      {"mqtt_password", hide(c.mqtt_password)},
+      {"mqtt_provisioning", c.mqtt_provisioning},
+      {"mqtt_admin_username", c.mqtt_admin_username},
+      {"mqtt_admin_password", hide(c.mqtt_admin_password)},
+      {"mqtt_auth_secret", hide(c.mqtt_auth_secret)},
+      {"mqtt_group_commit_ms", std::to_string(c.mqtt_group_commit_ms)},
       {"jwt_secret", hide(c.jwt_secret)},
       {"jwt_keys_file",
        c.jwt_keys_file.empty() ? "(default: <data_dir>/jwt-keys)" : c.jwt_keys_file.string()},

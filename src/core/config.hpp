@@ -54,6 +54,19 @@ struct Config {
   int retention_raw_days = 183;
   int retention_rollup_days = 730;
   std::string mqtt_url = "mqtt://127.0.0.1:1883";
+  // The telemetry role's broker credential (it subscribes to every factory's telemetry).
+  std::string mqtt_username = "factoryops-telemetry";
+  std::string mqtt_password;  // default: kDevelopmentMqttPassword, development only
+  // How device credentials reach the broker: "dynsec" (Mosquitto's dynamic-security plugin,
+  // driven with the admin credential below) or "off" (EMQX asks /internal/mqtt/* instead).
+  std::string mqtt_provisioning = "dynsec";
+  std::string mqtt_admin_username = "factoryops-admin";
+  std::string mqtt_admin_password;  // default: kDevelopmentMqttPassword, development only
+  // Shared secret EMQX presents to /internal/mqtt/authn and /authz; empty turns them off.
+  std::string mqtt_auth_secret;
+  // The telemetry role fsyncs its write-ahead log at least this often: the most a power cut
+  // can take from readings already acknowledged to the broker.
+  int mqtt_group_commit_ms = 200;
   std::string jwt_secret;
   // Extra signing keys, one "kid secret" per line (the last signs). Empty: <data_dir>/jwt-keys.
   std::filesystem::path jwt_keys_file;
@@ -65,6 +78,9 @@ struct Config {
 
 // The secret used when none is configured; accepted only in development.
 inline constexpr const char* kDevelopmentJwtSecret = "factoryops-development-secret-do-not-use-in-production";
+
+// The broker passwords used when none is configured; accepted only in development.
+inline constexpr const char* kDevelopmentMqttPassword = "factoryops-development-mqtt";
 
 using EnvironmentMap = std::map<std::string, std::string>;
 

@@ -136,6 +136,23 @@ TEST_F(ConfigTest, ProductionRefusesMissingDefaultOrShortSecrets) {
   EXPECT_TRUE(c.production());
 }
 
+TEST_F(ConfigTest, MqttKeysHaveDevelopmentDefaultsAndAreValidated) {
+  Config c = load_config({}, std::nullopt);
+  EXPECT_EQ(c.mqtt_username, "factoryops-telemetry");
+  EXPECT_EQ(c.mqtt_password, kDevelopmentMqttPassword);
+  EXPECT_EQ(c.mqtt_admin_password, kDevelopmentMqttPassword);
+  EXPECT_EQ(c.mqtt_provisioning, "dynsec");
+  EXPECT_TRUE(c.mqtt_auth_secret.empty());
+  EXPECT_EQ(c.mqtt_group_commit_ms, 200);
+  EXPECT_EQ(failing_key({{"FACTORYOPS_MQTT_PROVISIONING", "acl-files"}}), "FACTORYOPS_MQTT_PROVISIONING");
+  EXPECT_EQ(failing_key({{"FACTORYOPS_MQTT_GROUP_COMMIT_MS", "5000"}}), "FACTORYOPS_MQTT_GROUP_COMMIT_MS");
+  EXPECT_EQ(failing_key({{"FACTORYOPS_MQTT_USERNAME", ""}}), "FACTORYOPS_MQTT_USERNAME");
+  Config prod = load_config(
+      {{"FACTORYOPS_ENV", "production"}, {"FACTORYOPS_JWT_SECRET", "0123456789abcdef0123456789abcdef-prod"}},
+      std::nullopt);
+  EXPECT_TRUE(prod.mqtt_password.empty()) << "production never falls back to the development password";
+}
+
 TEST_F(ConfigTest, DescribeHidesSecretsAndPasswords) {
   Config c = load_config({{"FACTORYOPS_DATABASE_URL", "mysql://fo:hunter2-password@db:3306/fo"},
                           {"FACTORYOPS_JWT_SECRET", "super-secret-value-0123456789"}},
