@@ -9,11 +9,11 @@ build_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libsqlite3-dev libmariadb-dev libssl-dev libcurl4-openssl-dev libhiredis-dev libjwt-dev zlib1g-dev libhowardhinnant-date-dev
+  libsqlite3-dev libmariadb-dev libssl-dev libcurl4-openssl-dev libhiredis-dev libjwt-dev zlib1g-dev libhowardhinnant-date-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 service_packages=(
-  mariadb-server mariadb-client redis-server mosquitto mosquitto-clients influxdb nginx-light sqlite3 tzdata
+  mariadb-server mariadb-client redis-server mosquitto mosquitto-clients python3-paho-mqtt influxdb nginx-light sqlite3 tzdata
 )
 tool_packages=(
   clang-format clang-tidy cppcheck gcovr wrk chromium curl ca-certificates procps psmisc iproute2

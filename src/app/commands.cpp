@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <mutex>
 #include <thread>
 
 #include "api/audit_routes.hpp"
@@ -37,10 +39,14 @@
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "ingest/device_directory.hpp"
 #include "ingest/device_keys.hpp"
 #include "ingest/discovery.hpp"
 #include "ingest/pipeline.hpp"
 #include "ingest/rejection_log.hpp"
+#include "mqtt/client.hpp"
+#include "mqtt/dynsec.hpp"
+#include "mqtt/telemetry_ingestor.hpp"
 #include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
 #include "tsdb/telemetry_query_service.hpp"
@@ -130,6 +136,44 @@ bool timezone_exists(const std::string& name) {
   return in.read(magic, 4) && std::string_view(magic, 4) == "TZif";
 }
 
+// Keeps the broker's credentials in line with the registry: the telemetry role's client first
+// (retried until the broker answers), then device keys reconciled now and every ten minutes.
+void maintain_broker(std::stop_token stop, mqtt::DynamicSecurity& broker, devices::DeviceService& devices,
+                     const core::Config& config) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  auto pause = [&](std::chrono::milliseconds how_long) {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, stop, how_long, [] { return false; });
+  };
+  auto delay = std::chrono::milliseconds(500);
+  bool warned = false;
+  while (!stop.stop_requested()) {
+    try {
+      broker.ensure_telemetry_client(config.mqtt_username, config.mqtt_password);
+      log::info("MQTT broker credentials ready", {{"telemetry_user", config.mqtt_username}});
+      break;
+    } catch (const std::exception& e) {
+      if (!warned)
+        log::warn("MQTT broker not ready for provisioning; retrying",
+                  {{"error", std::string_view(e.what())}});
+      warned = true;
+      pause(delay);
+      delay = std::min(std::chrono::milliseconds(30'000), delay * 2);
+    }
+  }
+  while (!stop.stop_requested()) {
+    try {
+      broker.reconcile(
+          [&devices](std::string_view key) { return devices.repository().find_by_api_key(key); });
+    } catch (const std::exception& e) {
+      log::warn("MQTT credential reconciliation failed; next try in ten minutes",
+                {{"error", std::string_view(e.what())}});
+    }
+    pause(std::chrono::minutes(10));
+  }
+}
+
 }  // namespace
 
 int serve(const core::Config& config, const std::vector<std::string>& roles) {
@@ -190,15 +234,21 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   log::info("telemetry store ready", {{"engine", store->engine()}});
   tsdb::TelemetryStore* store_ptr = store.get();
 
-  api::HealthService health(
-      join_roles(roles),
-      {{std::string(database->backend_name()), true, [db_ptr] { return db_ptr->ping(); }},
-       // InfluxDB down is "degraded", not down: batches go to the spool and
-       // are replayed, so ingestion goes on (HLD §11).
-       {store->engine() == "influxdb" ? "influxdb" : "tsdb", store->engine() != "influxdb", [store_ptr] {
-          auto status = store_ptr->status();
-          return status.reachable && status.spooled_batches == 0;
-        }}});
+  const bool telemetry_role = std::find(roles.begin(), roles.end(), "telemetry") != roles.end();
+  std::unique_ptr<mqtt::TelemetryIngestor> ingestor;  // made below, once its parts exist
+  std::vector<api::DependencyProbe> probes = {
+      {std::string(database->backend_name()), true, [db_ptr] { return db_ptr->ping(); }},
+      // InfluxDB down is "degraded", not down: batches go to the spool and
+      // are replayed, so ingestion goes on (HLD §11).
+      {store->engine() == "influxdb" ? "influxdb" : "tsdb", store->engine() != "influxdb", [store_ptr] {
+         auto status = store_ptr->status();
+         return status.reachable && status.spooled_batches == 0;
+       }}};
+  // The broker away is "degraded": the broker and devices keep what is not yet taken, and HTTP
+  // ingestion goes on.
+  if (telemetry_role)
+    probes.push_back({"mqtt", false, [&ingestor] { return ingestor && ingestor->connected(); }});
+  api::HealthService health(join_roles(roles), std::move(probes));
 
   // Identity: signing keys, the authenticator every secured route uses, sessions, users and
   // the audit trail. Built after the database, which they all read.
@@ -220,6 +270,28 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   devices::DeviceService device_service(*database);
   std::function<void()> reload = [&keys] { keys->reload(); };
 
+  // The MQTT broker: device keys are provisioned on it (Mosquitto's dynamic security) unless
+  // it asks FACTORYOPS itself (EMQX, provisioning off); the telemetry role subscribes to it.
+  mqtt::BrokerAddress broker;
+  std::unique_ptr<mqtt::DynamicSecurity> broker_credentials;
+  try {
+    broker = mqtt::parse_broker_url(config.mqtt_url, "FACTORYOPS_MQTT_URL");
+    if (config.production() && config.mqtt_password.empty() && telemetry_role)
+      throw core::Invalid("FACTORYOPS_MQTT_PASSWORD", "is required when FACTORYOPS_ENV=production");
+    if (config.production() && config.mqtt_admin_password.empty() && config.mqtt_provisioning == "dynsec")
+      throw core::Invalid("FACTORYOPS_MQTT_ADMIN_PASSWORD",
+                          "is required when FACTORYOPS_ENV=production and MQTT provisioning is dynsec");
+  } catch (const core::Invalid& e) {
+    log::error("invalid MQTT configuration", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (config.mqtt_provisioning == "dynsec") {
+    broker_credentials = std::make_unique<mqtt::DynamicSecurity>(
+        mqtt::DynamicSecurityOptions{broker, config.mqtt_admin_username, config.mqtt_admin_password});
+    device_service.set_broker(broker_credentials.get());
+  }
+
   // Ingestion: discovery and the rejection log write the metadata DB from their own threads, so
   // a request never waits on it; device keys are cached and forgotten when a device changes.
   ingest::ParameterDiscovery discovery(*database);
@@ -227,11 +299,29 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   ingest::IngestPipeline pipeline(*store, &discovery, &rejection_log);
   ingest::DeviceKeyCache device_keys(
       [&device_service](std::string_view key) { return device_service.repository().find_by_api_key(key); });
-  device_service.on_change(
-      [&device_keys, &discovery](const core::FactoryId& factory, const core::DeviceId& device) {
-        device_keys.invalidate(factory, device);
-        discovery.forget(factory, device);
+  ingest::DeviceDirectory device_directory(
+      [&device_service](const core::FactoryId& factory, const core::DeviceId& device) -> std::optional<bool> {
+        auto found = device_service.repository().find(factory, device);
+        if (!found) return std::nullopt;
+        return found->is_enabled;
       });
+  device_service.on_change([&device_keys, &discovery, &device_directory](const core::FactoryId& factory,
+                                                                         const core::DeviceId& device) {
+    device_keys.invalidate(factory, device);
+    discovery.forget(factory, device);
+    device_directory.invalidate(factory, device);
+  });
+  if (telemetry_role) {
+    mqtt::TelemetryIngestorOptions ingest_options;
+    ingest_options.broker = broker;
+    ingest_options.username = config.mqtt_username;
+    ingest_options.password = config.mqtt_password;
+    ingest_options.client_id = mqtt::default_ingest_client_id(config.data_dir);
+    ingest_options.log_directory = config.data_dir / "mqtt-ingest";
+    ingest_options.group_commit = std::chrono::milliseconds(config.mqtt_group_commit_ms);
+    ingestor =
+        std::make_unique<mqtt::TelemetryIngestor>(ingest_options, pipeline, device_directory, &discovery);
+  }
 
   tsdb::TelemetryQueryService telemetry_queries(
       *database, *store, tsdb::RetentionPolicy{config.retention_raw_days, config.retention_rollup_days});
@@ -244,16 +334,19 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                        .metrics = nullptr,
                                        .info = {std::string(core::version()), roles,
                                                 std::string(database->backend_name()), started_at}});
-  api::register_auth_routes(router, authenticator, sessions);
-  api::register_user_routes(router, authenticator, user_service);
-  api::register_audit_routes(router, authenticator, audit_service);
-  api::register_device_routes(router, authenticator, device_service);
-  api::register_ingest_routes(router, authenticator,
-                              {.pipeline = &pipeline,
-                               .keys = &device_keys,
-                               .rejections = &rejection_log,
-                               .devices = &device_service});
-  api::register_telemetry_routes(router, authenticator, telemetry_queries);
+  // A process without the api role answers only /health, /metrics and /api/v1/system/info.
+  if (std::find(roles.begin(), roles.end(), "api") != roles.end()) {
+    api::register_auth_routes(router, authenticator, sessions);
+    api::register_user_routes(router, authenticator, user_service);
+    api::register_audit_routes(router, authenticator, audit_service);
+    api::register_device_routes(router, authenticator, device_service);
+    api::register_ingest_routes(router, authenticator,
+                                {.pipeline = &pipeline,
+                                 .keys = &device_keys,
+                                 .rejections = &rejection_log,
+                                 .devices = &device_service});
+    api::register_telemetry_routes(router, authenticator, telemetry_queries);
+  }
 
   http::ServerOptions options;
   options.address = config.http_address;
@@ -273,11 +366,35 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     return kExitFailure;
   }
   retention.start();
+  // Broker upkeep in the background, so an unreachable broker never holds up start-up: the
+  // telemetry credential, then a reconciliation of device keys now and every ten minutes.
+  std::jthread broker_upkeep;
+  if (broker_credentials) {
+    broker_upkeep = std::jthread([&broker_credentials, &device_service, &config](std::stop_token stop) {
+      maintain_broker(stop, *broker_credentials, device_service, config);
+    });
+  }
+  if (ingestor) {
+    try {
+      ingestor->start();
+    } catch (const std::exception& e) {
+      log::error("cannot start MQTT ingestion", {{"error", std::string_view(e.what())}});
+      std::cerr << "factoryops: MQTT ingestion: " << e.what() << "\n";
+      server.stop(std::chrono::seconds(1));
+      return kExitFailure;
+    }
+  }
 
   int sig = wait_for_shutdown_signal(signals, reload);
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                               {"grace_seconds", config.shutdown_grace_seconds}});
   server.stop(std::chrono::seconds(config.shutdown_grace_seconds));
+  // Stop taking MQTT messages; what was taken is stored (or stays in the ingest log).
+  if (ingestor) ingestor->stop();
+  if (broker_upkeep.joinable()) {
+    broker_upkeep.request_stop();
+    broker_upkeep.join();
+  }
   retention.stop();
   pool.shutdown();
   // Requests are finished: hand what is queued to the metadata DB, then settle the store.

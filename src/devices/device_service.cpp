@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/errors.hpp"
+#include "core/logging.hpp"
 #include "db/audit_repository.hpp"
 #include "db/clock.hpp"
 #include "devices/api_key.hpp"
@@ -110,7 +111,10 @@ DeviceWithKey DeviceService::create(const auth::FactoryContext& context, const N
   }
   audit(*conn, context, "device.created", device.device_id,
         {{"name", device.name}, {"api_key_prefix", device.api_key_prefix}});
-  tx.commit();
+  // The broker learns the key before the device exists here: a device is never registered
+  // with a key its broker refuses. A failed commit takes the key back.
+  if (broker_ != nullptr) broker_->grant(context.factory_id, device.device_id, key, true);
+  commit_or_take_back(tx, key);
   notify_changed(context.factory_id, device.device_id);
   return {std::move(device), std::move(key)};
 }
@@ -179,6 +183,8 @@ Device DeviceService::update(const auth::FactoryContext& context, std::string_vi
     throw device_not_found(id);
   audit(*conn, context, "device.updated", id, {{"fields", std::move(fields)}});
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
+  if (broker_ != nullptr && columns.is_enabled)
+    broker_->set_enabled(context.factory_id, id, *columns.is_enabled);
   tx.commit();
   notify_changed(context.factory_id, id);
   return *device;
@@ -192,6 +198,8 @@ void DeviceService::remove(const auth::FactoryContext& context, std::string_view
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
   if (!device || !DeviceRepository::remove(context.factory_id, *conn, id)) throw device_not_found(id);
   audit(*conn, context, "device.deleted", id, {{"name", device->name}});
+  // Revoked on the broker first: a deleted device must not keep publishing.
+  if (broker_ != nullptr) broker_->revoke(context.factory_id, id, {});
   tx.commit();
   notify_changed(context.factory_id, id);
 }
@@ -209,8 +217,19 @@ DeviceWithKey DeviceService::rotate_key(const auth::FactoryContext& context, std
   }
   audit(*conn, context, "device.key_rotated", id, {{"api_key_prefix", prefix}});
   auto device = DeviceRepository::find(context.factory_id, *conn, id);
-  tx.commit();
+  if (broker_ != nullptr) broker_->grant(context.factory_id, id, key, device->is_enabled);
+  commit_or_take_back(tx, key);
   notify_changed(context.factory_id, id);
+  if (broker_ != nullptr) {
+    try {
+      broker_->revoke(context.factory_id, id, key);
+    } catch (const std::exception& e) {
+      // The old key is unknown here from now on (the registry refuses it); the broker's copy is
+      // removed by the next reconciliation.
+      log::warn("old device key left on the broker",
+                {{"device_id", id.str()}, {"error", std::string_view(e.what())}});
+    }
+  }
   return {std::move(*device), std::move(key)};
 }
 
@@ -244,6 +263,22 @@ DeviceParameter DeviceService::update_parameter(const auth::FactoryContext& cont
   tx.commit();
   notify_changed(context.factory_id, id);
   return *parameter;
+}
+
+void DeviceService::commit_or_take_back(db::Transaction& tx, const std::string& key) {
+  try {
+    tx.commit();
+  } catch (...) {
+    if (broker_ != nullptr) {
+      try {
+        broker_->revoke_key(key);
+      } catch (const std::exception& e) {
+        log::warn("a key granted for a failed change is left on the broker",
+                  {{"error", std::string_view(e.what())}});
+      }
+    }
+    throw;
+  }
 }
 
 void DeviceService::on_change(ChangeListener listener) {

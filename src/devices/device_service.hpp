@@ -14,6 +14,7 @@
 
 #include "auth/context.hpp"
 #include "db/database.hpp"
+#include "devices/broker_credentials.hpp"
 #include "devices/device_repository.hpp"
 
 namespace factoryops::devices {
@@ -68,6 +69,11 @@ class DeviceService {
 
   DeviceRepository& repository() { return devices_; }
 
+  // The broker that must know every key (null: none, e.g. EMQX asks us instead). Set before
+  // serving. With a broker, creating, rotating, disabling and deleting fail with
+  // core::Unavailable (and change nothing) while it cannot be reached.
+  void set_broker(BrokerCredentials* broker) { broker_ = broker; }
+
   // Called after every committed change of a device or its parameters (caches of device
   // data subscribe). Register listeners before serving; they must be cheap and not throw.
   using ChangeListener = std::function<void(const core::FactoryId&, const core::DeviceId&)>;
@@ -78,7 +84,10 @@ class DeviceService {
  private:
   db::Database& db_;
   DeviceRepository devices_;
+  void commit_or_take_back(db::Transaction& tx, const std::string& key);
+
   std::vector<ChangeListener> listeners_;
+  BrokerCredentials* broker_ = nullptr;
 };
 
 }  // namespace factoryops::devices

@@ -99,6 +99,20 @@ void ParameterDiscovery::observe(const core::FactoryId& factory, const core::Dev
   if (queued) wake_.notify_one();
 }
 
+void ParameterDiscovery::set_status(const core::FactoryId& factory, const core::DeviceId& device, bool online,
+                                    std::int64_t at_ms) {
+  {
+    std::lock_guard lock(mutex_);
+    DeviceKey dk{factory.str(), device.str()};
+    auto& slot = pending_status_[dk];
+    if (at_ms >= slot.second) slot = {online, at_ms};
+    // The next reading after a status change refreshes last_seen_at (and 'online') at once.
+    devices_.erase(dk);
+    update_pending_gauge();
+  }
+  wake_.notify_one();
+}
+
 void ParameterDiscovery::forget(const core::FactoryId& factory, const core::DeviceId& device) {
   std::lock_guard lock(mutex_);
   ParameterKey from{factory.str(), device.str(), {}};
@@ -111,23 +125,26 @@ void ParameterDiscovery::forget(const core::FactoryId& factory, const core::Devi
 
 std::size_t ParameterDiscovery::pending() const {
   std::lock_guard lock(mutex_);
-  return pending_parameters_.size() + pending_devices_.size();
+  return pending_parameters_.size() + pending_devices_.size() + pending_status_.size();
 }
 
 void ParameterDiscovery::update_pending_gauge() {
-  pending_gauge().set(static_cast<double>(pending_parameters_.size() + pending_devices_.size()));
+  pending_gauge().set(
+      static_cast<double>(pending_parameters_.size() + pending_devices_.size() + pending_status_.size()));
 }
 
 bool ParameterDiscovery::flush() {
   std::lock_guard writer(write_mutex_);
   std::map<ParameterKey, PendingParameter> parameters;
   std::map<DeviceKey, std::int64_t> devices;
+  std::map<DeviceKey, std::pair<bool, std::int64_t>> statuses;
   {
     std::lock_guard lock(mutex_);
     parameters.swap(pending_parameters_);
     devices.swap(pending_devices_);
+    statuses.swap(pending_status_);
   }
-  if (parameters.empty() && devices.empty()) return true;
+  if (parameters.empty() && devices.empty() && statuses.empty()) return true;
   devices::DeviceRepository repository(database_);
   bool failed = false;
   // Written entries are erased, so whatever is left when the database fails goes back.
@@ -171,6 +188,31 @@ bool ParameterDiscovery::flush() {
     }
     it = devices.erase(it);
   }
+  for (auto it = statuses.begin(); it != statuses.end() && !failed;) {
+    try {
+      auto conn = database_.acquire();
+      const auto& [online, at_ms] = it->second;
+      if (online) {
+        conn->execute(
+            "UPDATE devices SET status = 'online', last_seen_at = CASE WHEN last_seen_at IS NULL OR "
+            "last_seen_at < ? THEN ? ELSE last_seen_at END WHERE factory_id = ? AND device_id = ?",
+            {at_ms, at_ms, it->first.first, it->first.second});
+      } else {
+        conn->execute("UPDATE devices SET status = 'offline' WHERE factory_id = ? AND device_id = ?",
+                      {it->first.first, it->first.second});
+      }
+    } catch (const core::Unavailable& e) {
+      if (!outage_logged_)
+        log::warn("device status waiting for the metadata database", {{"error", std::string_view(e.what())}});
+      outage_logged_ = true;
+      failed = true;
+      continue;
+    } catch (const std::exception& e) {
+      log::warn("device status not written",
+                {{"device_id", it->first.second}, {"error", std::string_view(e.what())}});
+    }
+    it = statuses.erase(it);
+  }
   if (!failed && outage_logged_) {
     log::info("parameter discovery resumed: the metadata database answers again");
     outage_logged_ = false;
@@ -184,6 +226,11 @@ bool ParameterDiscovery::flush() {
     auto& slot = pending_devices_[key];
     slot = std::max(slot, seen);
   }
+  for (auto& [key, status] : statuses) {
+    // A newer status queued meanwhile wins.
+    auto [slot, inserted] = pending_status_.try_emplace(key, status);
+    if (!inserted && slot->second.second < status.second) slot->second = status;
+  }
   update_pending_gauge();
   return !failed;
 }
@@ -193,7 +240,9 @@ void ParameterDiscovery::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, stop, [this] { return !pending_parameters_.empty() || !pending_devices_.empty(); });
+      wake_.wait(lock, stop, [this] {
+        return !pending_parameters_.empty() || !pending_devices_.empty() || !pending_status_.empty();
+      });
       if (stop.stop_requested()) return;
     }
     if (flush()) {

@@ -44,6 +44,11 @@ class ParameterDiscovery {
   void observe(const core::FactoryId& factory, const core::DeviceId& device, std::span<const KeySeen> keys,
                std::int64_t seen_at_ms);
 
+  // The device said it is online or offline (MQTT status topic or its last will) at `at_ms`.
+  // Written promptly (not throttled); an "online" also refreshes last_seen_at.
+  void set_status(const core::FactoryId& factory, const core::DeviceId& device, bool online,
+                  std::int64_t at_ms);
+
   // Forgets what is known of the device (it was deleted or changed), so a device created again
   // under the same id has its keys discovered at once.
   void forget(const core::FactoryId& factory, const core::DeviceId& device);
@@ -80,7 +85,8 @@ class ParameterDiscovery {
   std::map<ParameterKey, Clock::time_point> known_;  // key -> when its last_seen was last queued
   std::map<DeviceKey, Clock::time_point> devices_;   // device -> when its last_seen was last queued
   std::map<ParameterKey, PendingParameter> pending_parameters_;
-  std::map<DeviceKey, std::int64_t> pending_devices_;  // -> seen_at_ms
+  std::map<DeviceKey, std::int64_t> pending_devices_;                  // -> seen_at_ms
+  std::map<DeviceKey, std::pair<bool, std::int64_t>> pending_status_;  // -> online, at_ms
   std::mutex write_mutex_;
   bool outage_logged_ = false;  // guarded by write_mutex_: one warning per outage
   std::jthread worker_;         // last

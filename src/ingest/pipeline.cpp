@@ -106,72 +106,103 @@ void IngestPipeline::record_rejections(const core::FactoryId& factory, const cor
 
 IngestOutcome IngestPipeline::ingest(const core::FactoryId& factory, const core::DeviceId& device,
                                      std::string_view payload, std::int64_t now_ms) {
-  ParsedPayload parsed = parse_payload(payload, now_ms);
-  IngestOutcome outcome;
-  if (parsed.message_rejection) {
-    outcome.rejected = 1;
-    outcome.refused = parsed.message_rejection;
-    outcome.errors.push_back(*parsed.message_rejection);
-    message_counter("rejected", reason_name(parsed.message_rejection->reason)).inc();
-    record_rejections(factory, device, parsed, now_ms);
-    return outcome;
-  }
-  outcome.accepted = parsed.readings.size();
-  outcome.rejected = parsed.rejected_readings.size();
-  outcome.dropped_fields = parsed.dropped_fields.size();
-  outcome.values = parsed.value_count;
-  for (const auto& issue : parsed.rejected_readings) {
-    if (outcome.errors.size() == kMaxListedErrors) break;
-    outcome.errors.push_back(issue);
-  }
-  for (const auto& issue : parsed.dropped_fields) {
-    if (outcome.errors.size() == kMaxListedErrors) break;
-    outcome.errors.push_back(issue);
-  }
-  for (const auto& issue : parsed.dropped_fields) dropped_field_counter(issue.reason).inc();
-  record_rejections(factory, device, parsed, now_ms);
+  const IngestMessage message{factory, device, payload, now_ms};
+  return std::move(ingest_many(std::span<const IngestMessage>(&message, 1)).front());
+}
 
-  if (parsed.readings.empty()) {
-    outcome.refused = parsed.rejected_readings.front();
-    message_counter("rejected", reason_name(outcome.refused->reason)).inc();
-    return outcome;
-  }
+std::vector<IngestOutcome> IngestPipeline::ingest_many(std::span<const IngestMessage> messages) {
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::vector<IngestOutcome> outcomes(messages.size());
+  std::vector<std::vector<KeySeen>> keys(messages.size());
+  std::vector<std::size_t> batch_of(messages.size(), kNone);
+  std::vector<tsdb::DeviceBatch> batches;
+  batches.reserve(messages.size());
 
-  auto batch =
-      std::make_shared<tsdb::DeviceBatch>(tsdb::DeviceBatch{factory, device, std::move(parsed.readings)});
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto& message = messages[i];
+    auto& outcome = outcomes[i];
+    ParsedPayload parsed = parse_payload(message.payload, message.now_ms);
+    if (parsed.message_rejection) {
+      outcome.rejected = 1;
+      outcome.refused = parsed.message_rejection;
+      outcome.errors.push_back(*parsed.message_rejection);
+      message_counter("rejected", reason_name(parsed.message_rejection->reason)).inc();
+      record_rejections(message.factory, message.device, parsed, message.now_ms);
+      continue;
+    }
+    outcome.accepted = parsed.readings.size();
+    outcome.rejected = parsed.rejected_readings.size();
+    outcome.dropped_fields = parsed.dropped_fields.size();
+    outcome.values = parsed.value_count;
+    for (const auto& issue : parsed.rejected_readings) {
+      if (outcome.errors.size() == kMaxListedErrors) break;
+      outcome.errors.push_back(issue);
+    }
+    for (const auto& issue : parsed.dropped_fields) {
+      if (outcome.errors.size() == kMaxListedErrors) break;
+      outcome.errors.push_back(issue);
+    }
+    for (const auto& issue : parsed.dropped_fields) dropped_field_counter(issue.reason).inc();
+    record_rejections(message.factory, message.device, parsed, message.now_ms);
+
+    if (parsed.readings.empty()) {
+      outcome.refused = parsed.rejected_readings.front();
+      message_counter("rejected", reason_name(outcome.refused->reason)).inc();
+      continue;
+    }
+    if (!parsed.rejected_readings.empty()) {
+      outcome.refused = parsed.rejected_readings.front();  // reported as "partial" below
+    } else if (!parsed.dropped_fields.empty()) {
+      outcome.refused = parsed.dropped_fields.front();
+    }
+    keys[i] = std::move(parsed.keys);
+    batch_of[i] = batches.size();
+    batches.push_back(tsdb::DeviceBatch{message.factory, message.device, std::move(parsed.readings)});
+  }
+  if (batches.empty()) return outcomes;
+
   const auto started = std::chrono::steady_clock::now();
   try {
-    store_.write(std::span<const tsdb::DeviceBatch>(batch.get(), 1));
+    store_.write(batches);
   } catch (const core::Unavailable&) {
-    message_counter("failed", "store_unavailable").inc();
+    message_counter("failed", "store_unavailable").inc(static_cast<double>(batches.size()));
     throw;
   }
   write_latency().observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  points_counter().inc(static_cast<double>(outcome.values));
-  if (!parsed.rejected_readings.empty()) {
-    message_counter("partial", reason_name(parsed.rejected_readings.front().reason)).inc();
-  } else if (!parsed.dropped_fields.empty()) {
-    message_counter("partial", reason_name(parsed.dropped_fields.front().reason)).inc();
-  } else {
-    message_counter("accepted", "none").inc();
-  }
 
-  if (discovery_ != nullptr) discovery_->observe(factory, device, parsed.keys, now_ms);
+  std::vector<std::shared_ptr<const tsdb::DeviceBatch>> stored;
+  stored.reserve(batches.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (batch_of[i] == kNone) continue;
+    auto& outcome = outcomes[i];
+    points_counter().inc(static_cast<double>(outcome.values));
+    if (outcome.refused) {
+      message_counter("partial", reason_name(outcome.refused->reason)).inc();
+      outcome.refused.reset();  // something was stored: not refused
+    } else {
+      message_counter("accepted", "none").inc();
+    }
+    if (discovery_ != nullptr)
+      discovery_->observe(messages[i].factory, messages[i].device, keys[i], messages[i].now_ms);
+    stored.push_back(std::make_shared<const tsdb::DeviceBatch>(std::move(batches[batch_of[i]])));
+  }
 
   bool notify = false;
   {
     std::lock_guard lock(mutex_);
     if (!listeners_.empty()) {
-      if (queue_.size() >= options_.listener_queue) {
-        listener_drops().inc();
-      } else {
-        queue_.push_back(std::move(batch));
-        notify = true;
+      for (auto& batch : stored) {
+        if (queue_.size() >= options_.listener_queue) {
+          listener_drops().inc();
+        } else {
+          queue_.push_back(std::move(batch));
+          notify = true;
+        }
       }
     }
   }
   if (notify) wake_.notify_one();
-  return outcome;
+  return outcomes;
 }
 
 void IngestPipeline::dispatch(std::stop_token stop) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -37,6 +38,14 @@ struct IngestOutcome {
   std::vector<Issue> errors{};
   // Why nothing was stored (the message's reason, else the first reading's); set iff accepted == 0.
   std::optional<Issue> refused{};
+};
+
+// One message of a device, received at `now_ms`; the payload is only read during the call.
+struct IngestMessage {
+  core::FactoryId factory;
+  core::DeviceId device;
+  std::string_view payload;
+  std::int64_t now_ms = 0;
 };
 
 using BatchListener = std::function<void(const tsdb::DeviceBatch&)>;
@@ -63,6 +72,11 @@ class IngestPipeline {
   // could not make the readings durable (nothing of the message is acknowledged then).
   IngestOutcome ingest(const core::FactoryId& factory, const core::DeviceId& device, std::string_view payload,
                        std::int64_t now_ms);
+
+  // Many messages at once, written to the store in one call (what MQTT ingestion does). One
+  // outcome per message, in order. Throws core::Unavailable when the store could not make the
+  // readings durable; then none of these messages is acknowledged.
+  std::vector<IngestOutcome> ingest_many(std::span<const IngestMessage> messages);
 
   // Batches waiting for listeners.
   std::size_t queued_batches() const;

@@ -76,7 +76,8 @@ FactoryopsServer::FactoryopsServer(ServeOptions options)
            {"FACTORYOPS_DATA_DIR", data_dir_.string()},
            {"FACTORYOPS_JWT_SECRET", secret},
            {"FACTORYOPS_STATIC_DIR", (dir_.path() / "no-web-app").string()},
-           {"FACTORYOPS_LOG_LEVEL", "debug"}};
+           {"FACTORYOPS_LOG_LEVEL", "debug"},
+           {"FACTORYOPS_MQTT_PROVISIONING", "off"}};
   for (const auto& [k, v] : options.env) o.env[k] = v;
   o.log_file = log_path(options.label);
   process_ = std::make_unique<Process>(std::move(o));

@@ -28,7 +28,9 @@ std::filesystem::path log_path(const std::string& label);
 std::string make_secret(size_t length = 40);
 
 struct ServeOptions {
-  std::string roles = "all";
+  // The API alone, with device provisioning on the broker off, unless a test sets the MQTT
+  // variables (MosquittoServer::serve_env()) and the roles it needs.
+  std::string roles = "api";
   std::map<std::string, std::string> env;  // FACTORYOPS_* overrides
   std::string label = "serve";
   bool wait_ready = true;

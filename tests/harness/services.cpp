@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "harness/factoryops.hpp"
 #include "harness/http_client.hpp"
 
 namespace factoryops::testing {
@@ -89,29 +91,83 @@ std::string RedisServer::command(const std::string& line) const {
 }
 
 MosquittoServer::MosquittoServer() : port_(free_port()) {
+  admin_password_ = make_secret(32);
+  telemetry_password_ = make_secret(32);
+  auto dynsec = dir_.path() / "dynamic-security.json";
+  auto init = run({require_program("mosquitto_ctrl").string(), "dynsec", "init", dynsec.string(),
+                   admin_username_, admin_password_});
+  if (init.status != 0) throw std::runtime_error("mosquitto_ctrl dynsec init failed:\n" + init.output);
+  std::filesystem::path plugin;
+  for (const char* candidate : {"/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+                                "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+                                "/usr/lib/mosquitto_dynamic_security.so"}) {
+    if (std::filesystem::exists(candidate)) plugin = candidate;
+  }
+  if (plugin.empty()) throw std::runtime_error("mosquitto's dynamic-security plugin is not installed");
+  const passwd* user = getpwuid(geteuid());
   auto conf = dir_.path() / "mosquitto.conf";
-  std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\n"
-                      << "allow_anonymous true\n"
-                      << "persistence false\n"
-                      << "log_dest stderr\n";
-  ProcessOptions o;
-  o.argv = {require_program("mosquitto").string(), "-c", conf.string()};
-  o.log_file = dir_.path() / "mosquitto.log";
-  process_ = std::make_unique<Process>(std::move(o));
-  wait_until_ready("mosquitto", *process_, [this] { return connect_return_code("factoryops-harness") == 0; });
+  std::ofstream(conf) << "per_listener_settings false\n"
+                      << "listener " << port_ << " 127.0.0.1\n"
+                      << "allow_anonymous false\n"
+                      << "plugin " << plugin.string() << "\n"
+                      << "plugin_opt_config_file " << dynsec.string() << "\n"
+                      << "persistence true\n"
+                      << "persistence_location " << dir_.path().string() << "/\n"
+                      << "max_queued_messages 1000000\n"
+                      << "max_inflight_messages 1000\n"
+                      << "user " << (user != nullptr ? user->pw_name : "root") << "\n"
+                      << "log_dest stderr\n"
+                      << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
+  start();
 }
 
-int MosquittoServer::connect_return_code(const std::string& client_id) const {
-  // MQTT 3.1.1 CONNECT: fixed header, variable header (protocol name, level 4, clean session,
-  // keep-alive 10 s), payload (client id).
-  std::string variable = std::string("\x00\x04MQTT\x04\x02\x00\x0a", 10);
-  std::string payload;
-  payload.push_back(static_cast<char>(client_id.size() >> 8));
-  payload.push_back(static_cast<char>(client_id.size() & 0xff));
-  payload += client_id;
-  std::string packet;
-  packet.push_back('\x10');
-  packet.push_back(static_cast<char>(variable.size() + payload.size()));
+std::map<std::string, std::string> MosquittoServer::serve_env() const {
+  return {{"FACTORYOPS_MQTT_URL", url()},
+          {"FACTORYOPS_MQTT_PROVISIONING", "dynsec"},
+          {"FACTORYOPS_MQTT_ADMIN_USERNAME", admin_username_},
+          {"FACTORYOPS_MQTT_ADMIN_PASSWORD", admin_password_},
+          {"FACTORYOPS_MQTT_PASSWORD", telemetry_password_}};
+}
+
+void MosquittoServer::stop() {
+  if (process_) process_->stop();
+}
+
+void MosquittoServer::start() {
+  ProcessOptions o;
+  o.argv = {require_program("mosquitto").string(), "-c", (dir_.path() / "mosquitto.conf").string()};
+  o.log_file = dir_.path() / "mosquitto.log";
+  process_ = std::make_unique<Process>(std::move(o));
+  wait_until_ready("mosquitto", *process_, [this] {
+    return connect_return_code("factoryops-harness", admin_username_, admin_password_) == 0;
+  });
+}
+
+int MosquittoServer::connect_return_code(const std::string& client_id, const std::string& username,
+                                         const std::string& password) const {
+  auto field = [](const std::string& text) {
+    std::string out;
+    out.push_back(static_cast<char>(text.size() >> 8));
+    out.push_back(static_cast<char>(text.size() & 0xff));
+    return out + text;
+  };
+  // MQTT 3.1.1 CONNECT: protocol name, level 4, flags (clean session, username, password),
+  // keep-alive 10 s; payload: client id, username, password.
+  char flags = 0x02;
+  if (!username.empty()) flags = static_cast<char>(flags | 0x80);
+  if (!password.empty()) flags = static_cast<char>(flags | 0x40);
+  std::string variable = std::string("\x00\x04MQTT\x04", 7) + flags + std::string("\x00\x0a", 2);
+  std::string payload = field(client_id);
+  if (!username.empty()) payload += field(username);
+  if (!password.empty()) payload += field(password);
+  std::string packet(1, '\x10');
+  std::size_t remaining = variable.size() + payload.size();
+  do {
+    auto byte = static_cast<unsigned char>(remaining % 128);
+    remaining /= 128;
+    if (remaining > 0) byte |= 0x80;
+    packet.push_back(static_cast<char>(byte));
+  } while (remaining > 0);
   packet += variable + payload;
   std::string reply = tcp_exchange(port_, packet, 4);
   if (reply.size() < 4 || static_cast<unsigned char>(reply[0]) != 0x20) return -1;

@@ -4,6 +4,7 @@
 // and is stopped when the object dies. Not thread-safe; one owner per server.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,18 +27,36 @@ class RedisServer {
   std::unique_ptr<Process> process_;
 };
 
+// Mosquitto with the dynamic-security plugin, as `make up` runs it: anonymous clients refused,
+// an admin client (random password) that FactoryOps uses to provision device keys, and
+// persistence, so stop()/start() keeps sessions, queued messages and credentials.
 class MosquittoServer {
  public:
   MosquittoServer();
   int port() const { return port_; }
   std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
-  // Connects with MQTT 3.1.1 and returns the CONNACK return code (0 = accepted), -1 on failure.
-  int connect_return_code(const std::string& client_id) const;
+  const std::string& admin_username() const { return admin_username_; }
+  const std::string& admin_password() const { return admin_password_; }
+  // The password FactoryOps gives its telemetry client (FACTORYOPS_MQTT_PASSWORD).
+  const std::string& telemetry_password() const { return telemetry_password_; }
+  // FACTORYOPS_MQTT_* for a `factoryops serve` that provisions devices on this broker.
+  std::map<std::string, std::string> serve_env() const;
+  // Connects with MQTT 3.1.1 and returns the CONNACK return code (0 = accepted, 5 = not
+  // authorised), -1 on failure.
+  int connect_return_code(const std::string& client_id, const std::string& username = {},
+                          const std::string& password = {}) const;
   Process& process() { return *process_; }
+  const std::filesystem::path& directory() const { return dir_.path(); }
+  // SIGTERM (the broker saves its state) and start again on the same port.
+  void stop();
+  void start();
 
  private:
   TempDir dir_{"factoryops-mosquitto"};
   int port_;
+  std::string admin_username_ = "factoryops-admin";
+  std::string admin_password_;
+  std::string telemetry_password_;
   std::unique_ptr<Process> process_;
 };
 

@@ -45,7 +45,7 @@ inline std::string json_body(std::initializer_list<std::pair<std::string, json::
 class IdentityStack {
  public:
   IdentityStack(const std::string& backend, const std::string& label,
-                std::map<std::string, std::string> env = {}) {
+                std::map<std::string, std::string> env = {}, const std::string& roles = "api") {
     if (backend == "mariadb") {
       std::string db = "fo_" + label.substr(0, 50);
       for (char& c : db)
@@ -58,6 +58,7 @@ class IdentityStack {
     ServeOptions o;
     o.label = "identity-" + backend + "-" + label;
     o.env = env;
+    o.roles = roles;
     server_ = std::make_unique<FactoryopsServer>(o);
     cli_env_ = {{"FACTORYOPS_DATA_DIR", server_->data_dir().string()}};
     if (!url_.empty()) cli_env_["FACTORYOPS_DATABASE_URL"] = url_;

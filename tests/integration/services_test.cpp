@@ -20,9 +20,12 @@ TEST(HarnessServicesTest, RedisAnswersPingAndStops) {
   EXPECT_NE(::kill(pid, 0), 0) << "redis-server still running after the harness stopped it";
 }
 
-TEST(HarnessServicesTest, MosquittoAcceptsAnMqttConnection) {
+TEST(HarnessServicesTest, MosquittoAcceptsItsAdminAndRefusesAnonymousClients) {
   MosquittoServer broker;
-  EXPECT_EQ(broker.connect_return_code("factoryops-test-client"), 0);
+  EXPECT_EQ(broker.connect_return_code("factoryops-test-client", broker.admin_username(), broker.admin_password()),
+            0);
+  EXPECT_EQ(broker.connect_return_code("anonymous-client"), 5) << "anonymous clients must be refused";
+  EXPECT_EQ(broker.connect_return_code("wrong-password", broker.admin_username(), "not-the-password"), 5);
 }
 
 TEST(HarnessServicesTest, InfluxDbAcceptsWritesAndQueries) {

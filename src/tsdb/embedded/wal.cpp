@@ -117,6 +117,10 @@ void WriteAheadLog::append(std::span<const std::uint8_t> payload, bool sync) {
   size_ += total;
 }
 
+void WriteAheadLog::sync() {
+  if (::fdatasync(fd_) != 0) fail("fdatasync");
+}
+
 void WriteAheadLog::reset() {
   if (::ftruncate(fd_, 0) != 0) fail("truncate");
   size_ = 0;

@@ -26,6 +26,9 @@ class WriteAheadLog {
   // after cutting the file back so no partial record is left behind.
   void append(std::span<const std::uint8_t> payload, bool sync);
 
+  // fdatasync: what was appended survives a power cut. May run while another thread appends.
+  void sync();
+
   // Forgets every record: called once all of them are committed elsewhere.
   void reset();
 

@@ -1,0 +1,36 @@
+// The fixed MQTT topic layout (DESIGN §6): factories/{factory_id}/devices/{device_id}/telemetry
+// for readings and …/status for online/offline (retained, also the device's last will).
+// Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/ids.hpp"
+
+namespace factoryops::mqtt {
+
+enum class TopicKind { telemetry, status };
+
+struct DeviceTopic {
+  core::FactoryId factory;
+  core::DeviceId device;
+  TopicKind kind = TopicKind::telemetry;
+};
+
+// nullopt for any other topic, or when an id is not a valid slug.
+std::optional<DeviceTopic> parse_device_topic(std::string_view topic);
+
+std::string device_topic(const core::FactoryId& factory, const core::DeviceId& device, TopicKind kind);
+// factories/{factory}/devices/{device}/# : what a device may publish under.
+std::string device_topic_root(const core::FactoryId& factory, const core::DeviceId& device);
+
+// What the telemetry role subscribes to, in the shared group that spreads messages over replicas.
+inline constexpr std::string_view kShareGroup = "factoryops-ingest";
+std::string shared_filter(TopicKind kind);
+
+// A status payload: "online"/"offline", or {"status":"online"|"offline"} / {"online":true|false}.
+std::optional<bool> parse_status(std::string_view payload);
+
+}  // namespace factoryops::mqtt
