@@ -46,11 +46,10 @@ metrics::Gauge& connected_gauge() {
 }
 
 // Waits `delay` unless stop is requested; doubles it up to `cap`.
-void back_off(std::stop_token stop, std::chrono::milliseconds& delay, std::chrono::milliseconds cap) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
-  cv.wait_for(lock, stop, delay, [] { return false; });
+void back_off(const std::stop_token& stop, std::chrono::milliseconds& delay, std::chrono::milliseconds cap) {
+  auto until = std::chrono::steady_clock::now() + delay;
+  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   delay = std::min(cap, delay * 2);
 }
 
