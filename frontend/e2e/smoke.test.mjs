@@ -65,7 +65,13 @@ test(
   () =>
     inPage('navigation', async (page) => {
       await signIn(page, superAdmin());
-      assert.deepEqual(await menuLinks(page), ['Dashboard', 'Machines', 'Users', 'Audit log']);
+      assert.deepEqual(await menuLinks(page), [
+        'Dashboard',
+        'Machines',
+        'Users',
+        'Audit log',
+        'Storage',
+      ]);
       const nav = page.getByRole('navigation', { name: 'Main' });
 
       for (const label of unavailableSections) {
@@ -228,16 +234,19 @@ test(
         await page.getByRole('heading', { name: 'Sign in' }).waitFor();
       });
 
-      // Signing in again with the chosen password, the admin finds no Users section.
+      // Signing in again with the chosen password, the admin finds no Users or Storage section.
       await inContextPage(theirs, 'admin-navigation', async (page) => {
         await signIn(page, invitee);
         assert.deepEqual(await menuLinks(page), ['Dashboard', 'Machines']);
         const nav = page.getByRole('navigation', { name: 'Main' });
         assert.equal(await nav.getByText('Users', { exact: true }).count(), 0);
         assert.equal(await nav.getByText('Audit log', { exact: true }).count(), 0);
+        assert.equal(await nav.getByText('Storage', { exact: true }).count(), 0);
         await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
         await page.goto(`${baseUrl}/users`);
+        await page.getByRole('heading', { name: "You don't have access to this page" }).waitFor();
+        await page.goto(`${baseUrl}/storage`);
         await page.getByRole('heading', { name: "You don't have access to this page" }).waitFor();
 
         // Machines are visible to every admin, but only as a list without write actions.

@@ -1,7 +1,8 @@
 // @ts-check
 // Browser tests of telemetry on the machine page: a device posts readings over HTTP, and the
 // page lists the discovered parameters, charts them, exports them as CSV and shows what the
-// server rejected. Same settings as smoke.test.mjs (see browser.mjs).
+// server rejected; the Storage page then counts the series and changes the retention. Same
+// settings as smoke.test.mjs (see browser.mjs).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
@@ -14,6 +15,7 @@ import {
   superAdmin,
   TEST_TIMEOUT_MS,
   useBrowser,
+  waitForText,
 } from './browser.mjs';
 
 useBrowser();
@@ -82,7 +84,7 @@ async function reloadUntilVisible(page, locator) {
 }
 
 test(
-  'posted readings appear as parameters, charts, CSV and rejected messages',
+  'posted readings appear as parameters, charts, CSV, rejected messages and storage use',
   { timeout: 2 * TEST_TIMEOUT_MS },
   () =>
     inPage('machine-telemetry', async (page) => {
@@ -163,5 +165,30 @@ test(
       await items.nth(1).getByText('invalid_json').waitFor();
       await items.nth(1).getByText('Payload', { exact: true }).click();
       await items.nth(1).getByText('{"ts": 1, "power_kw":').waitFor();
+
+      // The Storage page counts the new series and keeps a changed raw retention.
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Storage' })
+        .click();
+      await page.getByRole('heading', { name: 'Storage', level: 1 }).waitFor();
+      const series = Number(
+        ((await page.getByTestId('storage-series').textContent()) ?? '').replace(/\D/g, ''),
+      );
+      assert.ok(series >= 2, `series shown: ${series}`);
+      const rawShown = page.getByTestId('retention-raw_days');
+      const current = Number.parseInt(((await rawShown.textContent()) ?? '').trim(), 10);
+      // A value other than the one in force, so a rerun against the same server changes it too.
+      const target = current === 250 ? 251 : 250;
+      await page.getByLabel('Raw points (days)').fill(String(target));
+      await page.getByRole('button', { name: 'Save retention' }).click();
+      if (target < current) {
+        const confirm = page.getByRole('dialog', { name: 'Shorten retention?' });
+        await confirm.getByRole('button', { name: 'Shorten and delete older data' }).click();
+      }
+      await page.getByRole('status').filter({ hasText: 'Retention saved' }).waitFor();
+      await page.reload();
+      await waitForText(rawShown, `${target} days`);
+      assert.equal(await page.getByLabel('Raw points (days)').inputValue(), String(target));
     }),
 );

@@ -46,6 +46,18 @@ describe('routes', () => {
       signInAs(superAdmin);
       server.onGet('/api/v1/users').reply(200, { items: [], total: 0 });
       server.onGet('/api/v1/audit-log').reply(200, { items: [], total: 0 });
+      server.onGet('/api/v1/telemetry/storage').reply(200, {
+        engine: 'embedded',
+        bytes: 0,
+        series: 0,
+        retention: {
+          raw_days: 183,
+          rollup_days: 730,
+          raw_days_default: 183,
+          rollup_days_default: 730,
+          overridden: false,
+        },
+      });
       renderApp(path);
       expect(await screen.findByRole('heading', { level: 1 })).toBeInTheDocument();
       expect(screen.queryByRole('heading', { name: 'Page not found' })).toBeNull();
@@ -63,17 +75,18 @@ describe('routes', () => {
     },
   );
 
-  it.each(['/users', '/audit-log'])(
-    'tells an admin they have no access to %s, without asking the server',
-    (path) => {
-      signInAs(viewerAdmin);
-      renderApp(path);
-      expect(
-        screen.getByRole('heading', { name: "You don't have access to this page" }),
-      ).toBeInTheDocument();
-      expect(server.history.get.filter((r) => r.url === path.replace('/', '/api/v1/'))).toEqual([]);
-    },
-  );
+  it.each([
+    ['/users', '/api/v1/users'],
+    ['/audit-log', '/api/v1/audit-log'],
+    ['/storage', '/api/v1/telemetry/storage'],
+  ])('tells an admin they have no access to %s, without asking the server', (path, api) => {
+    signInAs(viewerAdmin);
+    renderApp(path);
+    expect(
+      screen.getByRole('heading', { name: "You don't have access to this page" }),
+    ).toBeInTheDocument();
+    expect(server.history.get.filter((r) => r.url === api)).toEqual([]);
+  });
 
   it('shows the user and role in the header', () => {
     signInAs(viewerAdmin);

@@ -20,6 +20,9 @@ const MachineDetailPage = lazy(() =>
 const AuditLogPage = lazy(() =>
   import('./pages/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
 );
+const StoragePage = lazy(() =>
+  import('./pages/StoragePage').then((m) => ({ default: m.StoragePage })),
+);
 
 function page(action: Action, element: ReactNode) {
   return (
@@ -49,6 +52,7 @@ export const routes: RouteObject[] = [
       { path: 'machines/:deviceId', element: page('view_machines', <MachineDetailPage />) },
       { path: 'users', element: page('manage_users', <UsersPage />) },
       { path: 'audit-log', element: page('view_audit_log', <AuditLogPage />) },
+      { path: 'storage', element: page('manage_factory', <StoragePage />) },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -27,7 +27,7 @@ const links = (nav: HTMLElement) =>
     .map((link) => [link.textContent, link.getAttribute('href')]);
 
 describe('NavMenu', () => {
-  it('gives a super admin every section, Users and Audit log included', () => {
+  it('gives a super admin every section, Users, Audit log and Storage included', () => {
     const nav = renderNav(superAdmin);
     expect(labels(nav)).toEqual([
       'Dashboard',
@@ -37,21 +37,24 @@ describe('NavMenu', () => {
       'Reports',
       'Users',
       'Audit log',
+      'Storage',
     ]);
     expect(links(nav)).toEqual([
       ['Dashboard', '/'],
       ['Machines', '/machines'],
       ['Users', '/users'],
       ['Audit log', '/audit-log'],
+      ['Storage', '/storage'],
     ]);
   });
 
   it.each([
     ['without permissions', viewerAdmin],
     ['with the machines permission', machineAdmin],
-  ])('leaves Users and Audit log out for an admin %s', (_name, user) => {
+  ])('leaves Users, Audit log and Storage out for an admin %s', (_name, user) => {
     const nav = renderNav(user);
     expect(labels(nav)).toEqual(['Dashboard', 'Machines', 'Rules', 'Analytics', 'Reports']);
+    expect(within(nav).queryByText('Storage')).toBeNull();
     expect(links(nav)).toEqual([
       ['Dashboard', '/'],
       ['Machines', '/machines'],

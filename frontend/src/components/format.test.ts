@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatUptime } from './format';
+import { formatBytes, formatUptime } from './format';
 
 describe('formatUptime', () => {
   it.each([
@@ -14,5 +14,19 @@ describe('formatUptime', () => {
     [-5, '0 s'],
   ])('formats %i seconds as "%s"', (seconds, text) => {
     expect(formatUptime(seconds)).toBe(text);
+  });
+});
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [1_023, '1023 B'],
+    [1_024, '1.0 KiB'],
+    [123_456, '120.6 KiB'],
+    [1_048_575, '1.0 MiB'],
+    [5 * 1024 ** 3 + 300 * 1024 ** 2, '5.3 GiB'],
+    [2 * 1024 ** 4, '2.0 TiB'],
+  ])('formats %i bytes as "%s"', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
   });
 });

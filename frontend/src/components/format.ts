@@ -25,3 +25,29 @@ export function formatDateTime(value: string | number): string {
 export function formatTime(epochMs: number): string {
   return new Date(epochMs).toLocaleTimeString();
 }
+
+const byteUnits = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** "512 B", "120.6 KiB", "3.4 GiB": binary units, one decimal from KiB on. */
+export function formatBytes(bytes: number): string {
+  let value = Math.max(0, bytes);
+  if (value < 1024) return `${Math.round(value)} B`;
+  let unit = -1;
+  while (value >= 1024 && unit < byteUnits.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  // 1023.96 KiB would round to "1024.0 KiB"; show it as the next unit instead.
+  if (value.toFixed(1) === '1024.0' && unit < byteUnits.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${byteUnits[unit]}`;
+}
+
+const countFormat = new Intl.NumberFormat();
+
+/** A count with the browser's digit grouping ("12,345" in English). */
+export function formatCount(value: number): string {
+  return countFormat.format(value);
+}

@@ -21,4 +21,5 @@ export const navSections: readonly NavSection[] = [
   { path: '/reports', label: 'Reports', available: false, requires: 'view_dashboard' },
   { path: '/users', label: 'Users', available: true, requires: 'manage_users' },
   { path: '/audit-log', label: 'Audit log', available: true, requires: 'view_audit_log' },
+  { path: '/storage', label: 'Storage', available: true, requires: 'manage_factory' },
 ];
