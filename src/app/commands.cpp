@@ -18,6 +18,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/mqtt_auth_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
@@ -346,6 +347,11 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                  .rejections = &rejection_log,
                                  .devices = &device_service});
     api::register_telemetry_routes(router, authenticator, telemetry_queries);
+    // EMQX asks /internal/mqtt/authn and /authz (docs/mqtt-emqx.md); absent unless the secret is set.
+    api::register_mqtt_auth_routes(router, {.keys = &device_keys,
+                                            .secret = config.mqtt_auth_secret,
+                                            .telemetry_username = config.mqtt_username,
+                                            .telemetry_password = config.mqtt_password});
   }
 
   http::ServerOptions options;

@@ -31,6 +31,15 @@ std::optional<devices::KeyOwner> DeviceKeyCache::find(std::string_view key) {
   return owner;
 }
 
+std::optional<DeviceKeyCache::Cached> DeviceKeyCache::find_cached(std::string_view key) const {
+  if (!devices::looks_like_api_key(key)) return Cached{};
+  const std::string digest = devices::api_key_hash(key);
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(digest);
+  if (it == entries_.end() || it->second.expires <= Clock::now()) return std::nullopt;
+  return Cached{it->second.owner};
+}
+
 void DeviceKeyCache::invalidate(const core::FactoryId& factory, const core::DeviceId& device) {
   std::lock_guard lock(mutex_);
   ++generation_;

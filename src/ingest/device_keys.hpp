@@ -38,6 +38,14 @@ class DeviceKeyCache {
   // (core::Unavailable) pass through and are not cached.
   std::optional<devices::KeyOwner> find(std::string_view key);
 
+  // What find() would answer, from memory only; `owner` as find() returns it.
+  struct Cached {
+    std::optional<devices::KeyOwner> owner;
+  };
+  // nullopt when the key is not cached (or its entry expired), so only the lookup could answer.
+  // Never calls the lookup: for callers on a network thread that must not block.
+  std::optional<Cached> find_cached(std::string_view key) const;
+
   // Forgets every cached key of the device (rotation, disabling, deletion).
   void invalidate(const core::FactoryId& factory, const core::DeviceId& device);
 

@@ -1,5 +1,6 @@
 // Keeps src/api/openapi.json true: every registered route is documented and every documented
-// operation is registered, with matching path parameters and declared security.
+// operation is registered, with matching path parameters and declared security. The broker's
+// /internal/ routes are the one exception: registered, never in the public document.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -12,6 +13,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/mqtt_auth_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
@@ -93,8 +95,14 @@ struct AllRoutes {
     register_audit_routes(router, authenticator, audit);
     register_ingest_routes(router, authenticator, {&pipeline, &device_keys, &rejections, &devices});
     register_telemetry_routes(router, authenticator, telemetry);
+    register_mqtt_auth_routes(router, {.keys = &device_keys,
+                                       .secret = "broker-secret",
+                                       .telemetry_username = "factoryops-telemetry",
+                                       .telemetry_password = "telemetry-password"});
   }
 };
+
+constexpr std::string_view kInternalPrefix = "/internal/";
 
 json::object load_document() {
   auto text = core::find_resource("api/openapi.json");
@@ -121,11 +129,25 @@ TEST(OpenApi, DocumentAndRouterAgreeBothWays) {
   AllRoutes all;
   auto doc = load_document();
 
+  // Routes under /internal/ are for the MQTT broker only, and exactly those carry its access
+  // label; they stay out of the public document (and out of the comparison below).
   std::set<std::pair<std::string, std::string>> registered;
-  for (const auto& route : all.router.routes()) registered.emplace(lower(route.method), route.path_template);
+  std::size_t internal_routes = 0;
+  for (const auto& route : all.router.routes()) {
+    const bool internal = route.path_template.starts_with(kInternalPrefix);
+    EXPECT_EQ(internal, route.options.access == kBrokerAccess) << route.method << " " << route.path_template;
+    if (internal) {
+      ++internal_routes;
+      continue;
+    }
+    registered.emplace(lower(route.method), route.path_template);
+  }
+  EXPECT_EQ(internal_routes, 2u);
 
   std::set<std::pair<std::string, std::string>> documented;
   for (const auto& [path, item] : doc.at("paths").as_object()) {
+    EXPECT_FALSE(std::string_view(path).starts_with(kInternalPrefix))
+        << path << " is internal, not public API";
     for (const auto& [method, operation] : item.as_object()) {
       if (!kHttpMethods.contains(std::string(method))) continue;
       documented.emplace(std::string(method), std::string(path));

@@ -87,6 +87,39 @@ TEST(DeviceKeyCache, InvalidateForgetsOnlyThatDevice) {
   EXPECT_EQ(lookup.calls, 3);
 }
 
+TEST(DeviceKeyCache, FindCachedAnswersFromMemoryOnly) {
+  CountingLookup lookup;
+  const std::string key = devices::generate_api_key();
+  const std::string unknown = devices::generate_api_key();
+  lookup.owners.emplace(key, owner("press-1"));
+  DeviceKeyCache cache(lookup.fn(), {.positive_ttl = std::chrono::milliseconds(40),
+                                     .negative_ttl = std::chrono::milliseconds(40),
+                                     .max_entries = 100});
+  // Not cached yet: no answer, and no lookup either.
+  EXPECT_FALSE(cache.find_cached(key).has_value());
+  // A malformed key needs no lookup: it is nobody's.
+  auto malformed = cache.find_cached("not-a-key");
+  ASSERT_TRUE(malformed.has_value());
+  EXPECT_FALSE(malformed->owner.has_value());
+  EXPECT_EQ(lookup.calls, 0);
+
+  cache.find(key);
+  cache.find(unknown);
+  auto hit = cache.find_cached(key);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->owner->device_id, core::DeviceId("press-1"));
+  auto known_unknown = cache.find_cached(unknown);
+  ASSERT_TRUE(known_unknown.has_value());
+  EXPECT_FALSE(known_unknown->owner.has_value());
+  EXPECT_EQ(lookup.calls, 2);
+
+  cache.invalidate(core::FactoryId("acme"), core::DeviceId("press-1"));
+  EXPECT_FALSE(cache.find_cached(key).has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_FALSE(cache.find_cached(unknown).has_value());  // expired
+  EXPECT_EQ(lookup.calls, 2);
+}
+
 TEST(DeviceKeyCache, StaysBounded) {
   CountingLookup lookup;
   DeviceKeyCache cache(
