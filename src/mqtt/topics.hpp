@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/ids.hpp"
+#include "ingest/mqtt_acl.hpp"
 
 namespace factoryops::mqtt {
 
@@ -27,7 +28,7 @@ std::string device_topic(const core::FactoryId& factory, const core::DeviceId& d
 std::string device_topic_root(const core::FactoryId& factory, const core::DeviceId& device);
 
 // What the telemetry role subscribes to, in the shared group that spreads messages over replicas.
-inline constexpr std::string_view kShareGroup = "factoryops-ingest";
+inline constexpr std::string_view kShareGroup = ingest::kIngestShareGroup;
 std::string shared_filter(TopicKind kind);
 
 // A status payload: "online"/"offline", or {"status":"online"|"offline"} / {"online":true|false}.
