@@ -226,30 +226,39 @@ void DynamicSecurity::ensure_telemetry_client(const std::string& username, const
                                   {"rolename", kTelemetryRole},
                                   {"textname", "FactoryOps telemetry role"},
                                   {"acls", acls}});
-  // An existing role gets its ACLs again (idempotent), in case an older release made it.
-  for (const auto& entry : acls) {
-    json::object add = entry.as_object();
-    add["command"] = "addRoleACL";
-    add["rolename"] = kTelemetryRole;
-    commands.push_back(std::move(add));
-  }
   commands.push_back(
       json::object{{"command", "createClient"},
                    {"username", username},
                    {"password", password},
                    {"textname", "FactoryOps telemetry role"},
                    {"roles", json::array{json::object{{"rolename", kTelemetryRole}, {"priority", 0}}}}});
+  for (const auto& response : execute(std::move(commands))) {
+    std::string error = error_of(response);
+    if (!error.empty() && !already_exists(error))
+      throw core::Unavailable("MQTT broker refused the telemetry credential: " + error);
+  }
+  // The client existed already. Changing it would disconnect every replica using it, so it is
+  // changed only when the configured password no longer works (it was changed in the config).
+  ClientOptions probe_options;
+  probe_options.username = username;
+  probe_options.password = password;
+  probe_options.protocol = 5;
+  Client probe(options_.broker, probe_options);
+  probe.start();
+  std::string refusal;
+  bool accepted = probe.wait_connected(options_.timeout, &refusal);
+  probe.stop();
+  if (accepted) return;
+  log::info("MQTT telemetry credential differs from the configuration; updating it on the broker");
+  commands = json::array{};
   commands.push_back(
       json::object{{"command", "setClientPassword"}, {"username", username}, {"password", password}});
   commands.push_back(
       json::object{{"command", "addClientRole"}, {"username", username}, {"rolename", kTelemetryRole}});
-  auto responses = execute(std::move(commands));
-  for (const auto& response : responses) {
+  for (const auto& response : execute(std::move(commands))) {
     std::string error = error_of(response);
-    if (!error.empty() && !already_exists(error) && error.find("already has") == std::string::npos &&
-        error.find("Client already") == std::string::npos) {
+    if (!error.empty() && error.find("already") == std::string::npos)
       throw core::Unavailable("MQTT broker refused the telemetry credential: " + error);
-    }
   }
 }
 

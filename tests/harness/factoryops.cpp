@@ -66,7 +66,7 @@ std::string make_secret(size_t length) {
 }
 
 FactoryopsServer::FactoryopsServer(ServeOptions options)
-    : data_dir_(dir_.path() / "data"), port_(free_port()) {
+    : data_dir_(options.data_dir.empty() ? dir_.path() / "data" : options.data_dir), port_(free_port()) {
   std::string secret = make_secret();
   ProcessOptions o;
   o.argv = {factoryops_binary(), "serve", "--roles=" + options.roles};

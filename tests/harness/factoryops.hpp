@@ -34,6 +34,8 @@ struct ServeOptions {
   std::map<std::string, std::string> env;  // FACTORYOPS_* overrides
   std::string label = "serve";
   bool wait_ready = true;
+  // Empty: a fresh directory of this server's own. Set it to restart a server over its state.
+  std::filesystem::path data_dir{};
 };
 
 class FactoryopsServer {

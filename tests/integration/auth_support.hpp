@@ -46,7 +46,12 @@ class IdentityStack {
  public:
   IdentityStack(const std::string& backend, const std::string& label,
                 std::map<std::string, std::string> env = {}, const std::string& roles = "api") {
-    if (backend == "mariadb") {
+    if (backend == "mariadb" && env.count("FACTORYOPS_DATABASE_URL") != 0) {
+      // A database of the caller's (e.g. on a private server a test stops).
+      url_ = env["FACTORYOPS_DATABASE_URL"];
+      auto migrated = run_factoryops({"migrate"}, {{"FACTORYOPS_DATABASE_URL", url_}});
+      if (migrated.status != 0) throw std::runtime_error("migrate failed: " + migrated.output);
+    } else if (backend == "mariadb") {
       std::string db = "fo_" + label.substr(0, 50);
       for (char& c : db)
         if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -65,6 +70,7 @@ class IdentityStack {
   }
 
   FactoryopsServer& server() { return *server_; }
+  const std::string& database_url() const { return url_; }
 
   RunResult cli(const std::vector<std::string>& args,
                 const std::optional<std::string>& stdin_data = std::nullopt) {
