@@ -183,23 +183,46 @@ TEST_F(MqttIngestTest, MosquittoPubReadingsOfEveryFormAreStored) {
   }));
 }
 
-TEST_F(MqttIngestTest, PahoClientPublishesAndEveryReadingIsStoredOnce) {
+TEST_F(MqttIngestTest, PahoClientPublishesEveryFormAndEveryReadingIsStoredOnce) {
   std::string key = create_device(alpha_token_, "paho-1");
   const std::int64_t t0 = now_ms() - 120'000;
   TempDir dir("factoryops-paho");
   auto file = dir.path() / "payloads.txt";
   {
     std::ofstream out(file);
-    for (int i = 0; i < 200; ++i)
-      out << R"({"ts":)" << t0 + i * 100 << R"(,"seq":)" << i << R"(,"power_kw":)" << i * 0.5 << "}\n";
+    // 200 numbered readings in every form: epoch-ms ts, RFC 3339 ts, arrays of two, nested objects.
+    for (int i = 0; i < 200;) {
+      switch (i % 4) {
+        case 0:
+          out << R"({"ts":)" << t0 + i * 100 << R"(,"seq":)" << i << "}\n";
+          i += 1;
+          break;
+        case 1:
+          out << R"({"ts":")" << rfc3339(t0 + i * 100) << R"(","seq":)" << i << "}\n";
+          i += 1;
+          break;
+        case 2:
+          out << R"([{"ts":)" << t0 + i * 100 << R"(,"seq":)" << i << R"(},{"ts":)" << t0 + (i + 1) * 100
+              << R"(,"seq":)" << i + 1 << "}]\n";
+          i += 2;
+          break;
+        default: break;
+      }
+    }
+    out << R"({"ts":)" << t0 + 30'000 << R"(,"seq":200,"drive":{"rpm":1450,"temp_c":40.5}})"
+        << "\n";
   }
   auto r = run({"/usr/bin/python3", source_dir() + "/tests/tools/paho_publish.py", "127.0.0.1",
                 std::to_string(broker_->port()), key, topic("alpha", "paho-1"), file.string()});
   ASSERT_EQ(r.status, 0) << r.output;
-  ASSERT_TRUE(
-      eventually([&] { return points(alpha_token_, "paho-1", "seq", t0, t0 + 20'000).size() == 200; }));
-  auto stored = points(alpha_token_, "paho-1", "seq", t0, t0 + 20'000);
-  for (int i = 0; i < 200; ++i) EXPECT_DOUBLE_EQ(stored.at(i).at(1).to_number<double>(), i);
+  ASSERT_TRUE(eventually([&] {
+    return points(alpha_token_, "paho-1", "seq", t0, t0 + 40'000).size() == 201;
+  })) << points(alpha_token_, "paho-1", "seq", t0, t0 + 40'000).size();
+  auto stored = points(alpha_token_, "paho-1", "seq", t0, t0 + 40'000);
+  for (int i = 0; i <= 200; ++i) EXPECT_DOUBLE_EQ(stored.at(i).at(1).to_number<double>(), i);
+  auto rpm = points(alpha_token_, "paho-1", "drive.rpm", t0, t0 + 40'000);
+  ASSERT_EQ(rpm.size(), 1u);
+  EXPECT_DOUBLE_EQ(rpm.at(0).at(1).to_number<double>(), 1450);
 }
 
 TEST_F(MqttIngestTest, BrokerRefusesAnotherDevicesOrFactorysTopicAndNothingIsStored) {
