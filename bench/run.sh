@@ -2,11 +2,12 @@
 # `make bench`: every benchmark of the project, each comparing against a reference measured in
 # the same run (the machine is shared and noisy: ratios and medians, not absolute figures).
 # Not a pass/fail test. Sections: HTTP (bench/http.sh), telemetry storage (bench/tsdb.sh),
-# HTTP ingest (bench/ingest.sh), the broker auth endpoints (bench/mqtt_auth.sh), then the Google
+# HTTP ingest (bench/ingest.sh), MQTT ingestion (bench/mqtt.sh), the broker auth endpoints
+# (bench/mqtt_auth.sh), then the Google
 # Benchmark micro-benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for section in http tsdb ingest mqtt_auth; do
+for section in http tsdb ingest mqtt mqtt_auth; do
   if [[ -f "bench/$section.sh" ]]; then
     echo "==== $section"
     bash "bench/$section.sh"

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# MQTT ingestion end to end on the local Mosquitto (dynamic security, as `make up` runs it):
+# K simulated machines, each its own connection and key, publish QoS 1 readings of about 10
+# metrics as fast as the broker acknowledges, for D seconds.
+#   1. factoryops serve --roles=api,telemetry (embedded engine): readings/s acknowledged by the
+#      broker and readings/s stored, and whether every acknowledged reading was stored;
+#   2. the same load with a null subscriber (mosquitto_sub -q 1 > /dev/null) instead of the
+#      telemetry role: the rate the broker and the load generator reach without us. The ratio
+#      ours/null is the headroom left to the broker's limit;
+#   3. at half the sustained rate, p50/p99 from publish to queryable (a probe publishes a
+#      numbered reading and polls GET …/telemetry/latest until it is there).
+# Not a pass/fail test.
+#   BENCH_MQTT_DEVICES (50)  BENCH_MQTT_DURATION (60)  BENCH_MQTT_PROBES (200)
+#   BENCH_FACTORYOPS_BIN (build/factoryops)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=${BENCH_MQTT_DEVICES:-50}
+duration=${BENCH_MQTT_DURATION:-60}
+probes=${BENCH_MQTT_PROBES:-200}
+fo=${BENCH_FACTORYOPS_BIN:-build/factoryops}
+
+source bench/lib.sh
+bench_begin mqtt
+
+# The broker, with dynamic security and an admin client FactoryOps provisions devices through.
+mq_port=$(free_port)
+admin_password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+telemetry_password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+null_password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+mkdir -p "$work/mosquitto"
+mosquitto_ctrl dynsec init "$work/mosquitto/dynamic-security.json" factoryops-admin "$admin_password" >/dev/null
+plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -1)
+cat >"$work/mosquitto/mosquitto.conf" <<CONF
+per_listener_settings false
+listener $mq_port 127.0.0.1
+allow_anonymous false
+plugin $plugin
+plugin_opt_config_file $work/mosquitto/dynamic-security.json
+persistence false
+max_queued_messages 1000000
+max_inflight_messages 1000
+user $(id -un)
+log_dest stderr
+log_type error
+log_type warning
+CONF
+mosquitto -c "$work/mosquitto/mosquitto.conf" 2>"$work/mosquitto.log" &
+pids+=($!)
+for _ in $(seq 1 50); do
+  mosquitto_pub -p "$mq_port" -u factoryops-admin -P "$admin_password" -t '$CONTROL/ping' -n 2>/dev/null && break
+  sleep 0.1
+done
+ctrl() { mosquitto_ctrl -p "$mq_port" -u factoryops-admin -P "$admin_password" dynsec "$@" >/dev/null; }
+# The null subscriber may read every factory's telemetry.
+ctrl createRole bench-null
+ctrl addRoleACL bench-null subscribePattern 'factories/+/devices/+/telemetry' allow
+ctrl createClient bench-null -p "$null_password"
+ctrl addClientRole bench-null bench-null
+
+fo_port=$(free_port)
+fo_env=(env FACTORYOPS_DATA_DIR="$work/data" FACTORYOPS_LOG_LEVEL=warning FACTORYOPS_HTTP_PORT="$fo_port"
+  FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_MQTT_URL="mqtt://127.0.0.1:$mq_port"
+  FACTORYOPS_MQTT_ADMIN_PASSWORD="$admin_password" FACTORYOPS_MQTT_PASSWORD="$telemetry_password"
+  FACTORYOPS_JWT_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')")
+serve_pid=
+serve() {  # roles
+  if [ -n "$serve_pid" ]; then kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; fi
+  "${fo_env[@]}" "$fo" serve --roles="$1" >>"$work/factoryops.log" 2>&1 &
+  serve_pid=$!
+  pids+=("$serve_pid")
+  wait_http "http://127.0.0.1:$fo_port/health" || { cat "$work/factoryops.log" >&2; exit 1; }
+}
+mqtt_ready() {
+  for _ in $(seq 1 200); do
+    curl -s "http://127.0.0.1:$fo_port/health" | grep -q '"mqtt":"ok"' && return 0
+    sleep 0.1
+  done
+  echo "the telemetry role did not connect" >&2; cat "$work/factoryops.log" >&2; exit 1
+}
+processed() {
+  curl -s "http://127.0.0.1:$fo_port/metrics" |
+    sed -nE 's/^mqtt_messages_total\{kind="telemetry",result="processed"\} ([0-9.e+]+)$/\1/p' | awk '{printf "%d", $1}'
+}
+serve api,telemetry
+mqtt_ready
+"${fo_env[@]}" "$fo" admin create-factory --id bench --name "Bench Works" --timezone UTC >/dev/null
+
+# The simulator's last line: "simulate: done in 60.0 s: N requests, N readings, N values, N values/s, N errors".
+simulate() {  # rate_per_machine duration -> "readings seconds errors"
+  local out
+  out=$("${fo_env[@]}" "$fo" simulate --factory bench --devices "$devices" --rate "$1" --duration "$2" \
+    --transport mqtt --qos 1 --url "mqtt://127.0.0.1:$mq_port" 2>"$work/simulate.err" | tail -1)
+  echo "$(sed -E 's/.* ([0-9]+) readings,.*/\1/' <<<"$out") $(sed -E 's/.*done in ([0-9.]+) s.*/\1/' <<<"$out") $(sed -E 's/.* ([0-9]+) errors$/\1/' <<<"$out")"
+}
+
+echo "MQTT QoS 1, $devices machines (one connection and key each), ~10 metrics per reading, ${duration}s per phase"
+echo "broker, load generator and factoryops share $(nproc) cores"
+
+# 1. FactoryOps takes the load.
+before=$(processed)
+read -r acked seconds errors < <(simulate 0 "$duration")
+drain_start=$(date +%s.%N)
+stored=$(processed)
+for _ in $(seq 1 600); do
+  stored=$(( $(processed) - before ))
+  [ "$stored" -ge "$acked" ] && break
+  sleep 0.1
+done
+drain=$(awk -v a="$(date +%s.%N)" -v b="$drain_start" 'BEGIN {printf "%.1f", a - b}')
+ours=$(awk -v n="$stored" -v s="$seconds" -v d="$drain" 'BEGIN {printf "%d", n / (s + d)}')
+published=$(awk -v n="$acked" -v s="$seconds" 'BEGIN {printf "%d", n / s}')
+lost=$(( acked - stored ))
+[ "$lost" -lt 0 ] && lost=0
+echo "factoryops: $acked readings acknowledged by the broker in ${seconds}s ($published/s), $stored stored" \
+  "(drained ${drain}s after the run), lost $lost, publish errors $errors"
+echo "  sustained stored rate: $ours readings/s ($(( ours * 10 )) values/s)"
+
+# 2. The same load with a null subscriber instead of the telemetry role.
+serve api
+mosquitto_sub -p "$mq_port" -u bench-null -P "$null_password" -q 1 -t 'factories/+/devices/+/telemetry' \
+  >"$work/null.out" 2>"$work/null.err" &
+null_pid=$!
+pids+=("$null_pid")
+sleep 1
+read -r null_acked null_seconds null_errors < <(simulate 0 "$duration")
+sleep 2
+kill -TERM "$null_pid" 2>/dev/null || true
+wait "$null_pid" 2>/dev/null || true
+null_received=$(wc -l <"$work/null.out")
+null_rate=$(awk -v n="$null_received" -v s="$null_seconds" 'BEGIN {printf "%d", n / (s + 2)}')
+echo "null subscriber: $null_acked acknowledged, $null_received received ($null_rate/s), publish errors $null_errors"
+ratio=$(awk -v a="$ours" -v b="$null_rate" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
+echo "  ratio factoryops/null: $ratio (target >= 0.8); target >= 30000 readings/s stored"
+
+# 3. Publish-to-queryable latency at half the sustained rate.
+serve api,telemetry
+mqtt_ready
+password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$password" | "${fo_env[@]}" "$fo" admin create-user --factory bench --email bench@bench.example \
+  --role super_admin --name "Bench" >/dev/null
+token=$(curl -fsS -H 'Content-Type: application/json' \
+  -d "{\"factory_id\":\"bench\",\"email\":\"bench@bench.example\",\"password\":\"$password\"}" \
+  "http://127.0.0.1:$fo_port/api/v1/auth/login" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+probe_key=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"device_id":"probe","name":"Latency probe"}' "http://127.0.0.1:$fo_port/api/v1/devices" |
+  sed -E 's/.*"api_key":"([^"]+)".*/\1/')
+half=$(awk -v r="$ours" -v k="$devices" 'BEGIN {printf "%.2f", r / 2 / k}')
+simulate "$half" $((duration / 2 + 30)) >/dev/null &
+load_pid=$!
+pids+=("$load_pid")
+sleep 5
+read -r p50 p99 samples < <(python3 bench/mqtt_probe.py 127.0.0.1 "$mq_port" "$probe_key" bench probe \
+  "http://127.0.0.1:$fo_port" "$token" "$probes" | tail -1)
+kill -TERM "$load_pid" 2>/dev/null || true
+wait "$load_pid" 2>/dev/null || true
+echo "publish to queryable at $half readings/s per machine ($(awk -v r="$half" -v k="$devices" 'BEGIN {printf "%d", r * k}')/s):" \
+  "p50 ${p50} ms, p99 ${p99} ms over $samples samples (target p99 <= 250 ms)"
