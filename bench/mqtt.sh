@@ -149,7 +149,7 @@ simulate "$half" $((duration / 2 + 30)) >/dev/null &
 load_pid=$!
 pids+=("$load_pid")
 sleep 5
-read -r p50 p99 samples < <(python3 bench/mqtt_probe.py 127.0.0.1 "$mq_port" "$probe_key" bench probe \
+read -r p50 p99 samples < <(/usr/bin/python3 bench/mqtt_probe.py 127.0.0.1 "$mq_port" "$probe_key" bench probe \
   "http://127.0.0.1:$fo_port" "$token" "$probes" | tail -1)
 kill -TERM "$load_pid" 2>/dev/null || true
 wait "$load_pid" 2>/dev/null || true

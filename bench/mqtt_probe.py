@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Publish-to-queryable latency of MQTT ingestion: publishes a numbered reading (QoS 1) to a
 device's telemetry topic, then polls GET /api/v1/devices/{id}/telemetry/latest until that number
 is there, and repeats. Prints "p50_ms p99_ms samples" on its last line.

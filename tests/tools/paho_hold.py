@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Holds one MQTT connection open with Eclipse Paho, as a connected device would, optionally with
 a last will. Prints "connected" once the broker accepts it and exits (status 3) as soon as the
 connection is lost, so a test can see the broker drop it.

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Publishes MQTT messages with Eclipse Paho (a client library other than FactoryOps' own), as
 integration tests need: one message per line of the payload file, QoS 1, waiting for every
 acknowledgement. Exit status 0 when every publish was acknowledged by the broker.
