@@ -72,7 +72,8 @@ export function useFleetPower() {
   const queryClient = useQueryClient();
   const [overlay, setOverlay] = useState<LiveOverlay>(() => new Map());
   const [samples, setSamples] = useState<Point[]>([]);
-  const knownIds = useRef<ReadonlySet<string>>(new Set());
+  /** The listed machines; null until the list first arrives. */
+  const knownIds = useRef<ReadonlySet<string> | null>(null);
   const lastListReload = useRef(0);
 
   const onEvents = useCallback(
@@ -80,7 +81,8 @@ export function useFleetPower() {
       const now = Date.now();
       setOverlay((previous) => applyLiveEvents(previous, events, now));
       // A machine registered after the list was read: read the list again.
-      const unknown = events.some((e) => !knownIds.current.has(e.device_id));
+      const known = knownIds.current;
+      const unknown = known !== null && events.some((e) => !known.has(e.device_id));
       if (unknown && now - lastListReload.current >= UNKNOWN_MACHINE_RELOAD_MS) {
         lastListReload.current = now;
         void queryClient.invalidateQueries({ queryKey: fleetKeys.devices });
@@ -98,8 +100,8 @@ export function useFleetPower() {
   });
   const ids = useMemo(() => (devices.data ?? []).map((d) => d.device_id), [devices.data]);
   useEffect(() => {
-    knownIds.current = new Set(ids);
-  }, [ids]);
+    if (devices.data) knownIds.current = new Set(ids);
+  }, [devices.data, ids]);
 
   const powerWindow = useQuery({
     queryKey: fleetKeys.window(ids),

@@ -11,7 +11,7 @@ import { formatValue } from '../components/format';
 import { EmptyPanel } from '../components/QueryStates';
 import { formatInZone, tickFormatter } from '../components/timeZone';
 import { useNow } from '../hooks/useNow';
-import { axisTicks, chartPoints, POWER_UNIT, WINDOW_MS, type Point } from './fleetPower';
+import { axisTicks, chartEnd, chartPoints, POWER_UNIT, WINDOW_MS, type Point } from './fleetPower';
 
 /** How often the time axis moves on when no new point arrives. */
 const AXIS_STEP_MS = 5_000;
@@ -29,7 +29,7 @@ export default function FleetPowerChart({
   samples: readonly Point[];
   zone: string;
 }) {
-  const now = useNow(AXIS_STEP_MS);
+  const now = chartEnd(useNow(AXIS_STEP_MS), samples);
   const from = now - WINDOW_MS;
   const data = chartPoints(history, samples, now).map(([t, v]) => ({ t, v }));
   if (data.length === 0) {

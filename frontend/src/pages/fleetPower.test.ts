@@ -4,6 +4,7 @@ import {
   addSample,
   axisTicks,
   applyLiveEvents,
+  chartEnd,
   chartPoints,
   fleetNow,
   totalHistory,
@@ -185,6 +186,17 @@ describe('chart points', () => {
       [now - 5_000, 4],
       [now, 5],
     ]);
+  });
+
+  it('ends the axis at the newest sample when the clock has not caught up with it', () => {
+    expect(chartEnd(1_000, [])).toBe(1_000);
+    expect(chartEnd(1_000, [[900, 1]])).toBe(1_000);
+    expect(
+      chartEnd(1_000, [
+        [900, 1],
+        [1_200, 2],
+      ]),
+    ).toBe(1_200);
   });
 
   it('forgets samples older than the window', () => {

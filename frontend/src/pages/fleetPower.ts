@@ -183,6 +183,15 @@ export function addSample(samples: readonly Point[], sample: Point): Point[] {
   return [...samples.filter(([t]) => t >= from), sample];
 }
 
+/**
+ * The right end of the time axis: the clock, or the newest sample when that is later (the
+ * samples and the axis tick on different timers; a sample past the end would be cut off).
+ */
+export function chartEnd(clock: number, samples: readonly Point[]): number {
+  const newest = samples.length > 0 ? samples[samples.length - 1]![0] : clock;
+  return Math.max(clock, newest);
+}
+
 /** The chart's line: the window's totals, then the live samples taken after its last bucket. */
 export function chartPoints(history: readonly Point[], samples: readonly Point[], now: number) {
   const from = now - WINDOW_MS;
