@@ -10,7 +10,10 @@ const serverPaths = ['/api/', '/api-docs/', '/health', '/metrics'];
 export default defineConfig({
   plugins: [react(), tailwindcss()],
   server: {
-    proxy: Object.fromEntries(serverPaths.map((path) => [path, { target: backend }])),
+    // `ws` forwards WebSocket upgrades too: the live feed is `/api/v1/ws`.
+    proxy: Object.fromEntries(
+      serverPaths.map((path) => [path, { target: backend, ws: path === '/api/' }]),
+    ),
   },
   build: {
     outDir: 'dist',

@@ -47,6 +47,20 @@ export async function listDevices(query: DeviceQuery, signal?: AbortSignal): Pro
   };
 }
 
+/** The largest page `GET /api/v1/devices` serves. */
+export const DEVICE_PAGE_MAX = 500;
+
+/** Every machine of the factory, ordered by id: as many pages of 500 as it takes. */
+export async function listAllDevices(signal?: AbortSignal): Promise<Device[]> {
+  const all: Device[] = [];
+  for (;;) {
+    const page = await listDevices({ limit: DEVICE_PAGE_MAX, offset: all.length }, signal);
+    all.push(...page.items);
+    // An empty page ends it too: machines deleted meanwhile shrink the total.
+    if (page.items.length === 0 || all.length >= page.total) return all;
+  }
+}
+
 /** `POST /api/v1/devices`: the answer holds the device key, which is never sent again. */
 export async function createDevice(request: DeviceCreate): Promise<DeviceWithKey> {
   const response = await http.post<unknown>('/api/v1/devices', request);

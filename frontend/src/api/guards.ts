@@ -2,6 +2,8 @@ import type {
   AuditEntry,
   Device,
   DeviceParameter,
+  FleetTelemetryAnswer,
+  FleetTelemetrySeries,
   IngestError,
   Invitation,
   LatestValue,
@@ -163,6 +165,29 @@ export function isTelemetryAnswer(value: unknown): value is TelemetryAnswer {
     (value.timezone === undefined || isNullableString(value.timezone)) &&
     Array.isArray(value.series) &&
     value.series.every(isTelemetrySeries)
+  );
+}
+
+function isFleetTelemetrySeries(value: unknown): value is FleetTelemetrySeries {
+  return (
+    isRecord(value) &&
+    typeof value.device_id === 'string' &&
+    Array.isArray(value.points) &&
+    value.points.every(isPoint)
+  );
+}
+
+export function isFleetTelemetryAnswer(value: unknown): value is FleetTelemetryAnswer {
+  return (
+    isRecord(value) &&
+    typeof value.param === 'string' &&
+    typeof value.from === 'string' &&
+    typeof value.to === 'string' &&
+    typeof value.interval === 'string' &&
+    (value.agg === null || (telemetryAggs as readonly unknown[]).includes(value.agg)) &&
+    (value.timezone === undefined || isNullableString(value.timezone)) &&
+    Array.isArray(value.series) &&
+    value.series.every(isFleetTelemetrySeries)
   );
 }
 

@@ -7,6 +7,7 @@ import {
   getLatestTelemetry,
   getTelemetryStorage,
   listIngestErrors,
+  queryFleetTelemetry,
   queryTelemetry,
   telemetryParams,
   updateRetention,
@@ -113,5 +114,49 @@ describe('telemetry API', () => {
     });
     server.onGet('/api/v1/telemetry/storage').reply(200, { ...storage, bytes: 'many' });
     await expect(getTelemetryStorage()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  it('asks for one parameter across machines and reads one series per machine', async () => {
+    server.onGet('/api/v1/telemetry').reply(200, {
+      param: 'power_kw',
+      from: 'a',
+      to: 'b',
+      interval: '10s',
+      agg: 'last',
+      series: [
+        { device_id: 'press-1', points: [[1, 2.5]] },
+        { device_id: 'oven-2', points: [] },
+      ],
+    });
+    const answer = await queryFleetTelemetry({
+      devices: ['press-1', 'oven-2'],
+      param: 'power_kw',
+      from: 1,
+      to: 2,
+      agg: 'last',
+      interval: '10s',
+    });
+    expect(server.history.get[0]!.params).toEqual({
+      devices: 'press-1,oven-2',
+      param: 'power_kw',
+      from: 1,
+      to: 2,
+      agg: 'last',
+      interval: '10s',
+    });
+    expect(answer.timezone).toBeNull();
+    expect(answer.series.map((s) => s.device_id)).toEqual(['press-1', 'oven-2']);
+
+    server.onGet('/api/v1/telemetry').reply(200, {
+      param: 'power_kw',
+      from: 'a',
+      to: 'b',
+      interval: '10s',
+      agg: 'last',
+      series: [{ param: 'power_kw', points: [] }],
+    });
+    await expect(queryFleetTelemetry({ devices: ['m'], param: 'power_kw' })).rejects.toMatchObject({
+      code: 'invalid_response',
+    });
   });
 });

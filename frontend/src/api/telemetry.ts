@@ -1,6 +1,7 @@
 import { http } from './client';
 import { invalidResponse } from './errors';
 import {
+  isFleetTelemetryAnswer,
   isIngestError,
   isLatestValue,
   isRecord,
@@ -8,6 +9,8 @@ import {
   isTelemetryStorage,
 } from './guards';
 import type {
+  FleetTelemetryAnswer,
+  FleetTelemetryQuery,
   IngestError,
   LatestValue,
   RetentionUpdate,
@@ -44,6 +47,24 @@ export async function queryTelemetry(
   });
   const data = response.data;
   if (!isTelemetryAnswer(data)) throw invalidResponse('telemetry');
+  return { ...data, timezone: data.timezone ?? null };
+}
+
+/** Machines per `GET /api/v1/telemetry` request: the server takes at most this many. */
+export const FLEET_QUERY_MAX_DEVICES = 50;
+
+/** `GET /api/v1/telemetry`: one parameter across up to 50 machines, one series each. */
+export async function queryFleetTelemetry(
+  query: FleetTelemetryQuery,
+  signal?: AbortSignal,
+): Promise<FleetTelemetryAnswer> {
+  const { devices, param, ...rest } = query;
+  const response = await http.get<unknown>('/api/v1/telemetry', {
+    params: { devices: devices.join(','), param, ...telemetryParams(rest) },
+    signal,
+  });
+  const data = response.data;
+  if (!isFleetTelemetryAnswer(data)) throw invalidResponse('telemetry');
   return { ...data, timezone: data.timezone ?? null };
 }
 

@@ -213,6 +213,34 @@ export interface TelemetryAnswer {
   series: TelemetrySeries[];
 }
 
+/** Query of `GET /api/v1/telemetry`: one parameter across 1…50 machines. */
+export interface FleetTelemetryQuery {
+  devices: string[];
+  param: string;
+  from?: number | string;
+  to?: number | string;
+  agg?: TelemetryAgg;
+  interval?: string;
+  max_points?: number;
+}
+
+/** One machine's points of the parameter, `[epoch ms, value]`, oldest first. */
+export interface FleetTelemetrySeries {
+  device_id: string;
+  points: [number, number][];
+}
+
+/** Body of `GET /api/v1/telemetry`; one series per machine, in the order asked. */
+export interface FleetTelemetryAnswer {
+  param: string;
+  from: string;
+  to: string;
+  interval: string;
+  agg: TelemetryAgg | null;
+  timezone: string | null;
+  series: FleetTelemetrySeries[];
+}
+
 export interface LatestValue {
   param: string;
   time: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatUptime } from './format';
+import { formatAgo, formatBytes, formatUptime, formatValue } from './format';
 
 describe('formatUptime', () => {
   it.each([
@@ -28,5 +28,26 @@ describe('formatBytes', () => {
     [2 * 1024 ** 4, '2.0 TiB'],
   ])('formats %i bytes as "%s"', (bytes, text) => {
     expect(formatBytes(bytes)).toBe(text);
+  });
+});
+
+describe('formatAgo', () => {
+  const now = Date.parse('2026-03-01T12:00:00Z');
+  it.each([
+    [now, 'just now'],
+    [now - 999, 'just now'],
+    [now + 5_000, 'just now'],
+    [now - 1_000, '1 s ago'],
+    [now - 250_000, '4 min 10 s ago'],
+    [now - 3_725_000, '1 h 2 min ago'],
+  ])('formats %i as "%s"', (at, text) => {
+    expect(formatAgo(at, now)).toBe(text);
+  });
+});
+
+describe('formatValue', () => {
+  it('keeps at most three decimals and appends the unit', () => {
+    expect(formatValue(12.34567, 'kW')).toBe(`${(12.346).toLocaleString()} kW`);
+    expect(formatValue(3, null)).toBe('3');
   });
 });

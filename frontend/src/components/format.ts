@@ -51,3 +51,17 @@ const countFormat = new Intl.NumberFormat();
 export function formatCount(value: number): string {
   return countFormat.format(value);
 }
+
+/** "3 min 5 s ago": how long before `now` the instant was; "just now" within the second. */
+export function formatAgo(epochMs: number, now: number): string {
+  const seconds = Math.floor((now - epochMs) / 1000);
+  return seconds < 1 ? 'just now' : `${formatUptime(seconds)} ago`;
+}
+
+const valueFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+
+/** A measured value in the browser's locale, at most three decimals, with its unit if known. */
+export function formatValue(value: number, unit: string | null): string {
+  const text = valueFormat.format(value);
+  return unit ? `${text} ${unit}` : text;
+}

@@ -28,6 +28,13 @@ export function displayZone(factoryZone: string | null | undefined): DisplayZone
     : { zone: browserTimeZone(), isFactory: false };
 }
 
+/** The sentence under a chart that says which zone its times are in, and why. */
+export function zoneNote(zone: DisplayZone): string {
+  return zone.isFactory
+    ? `Times in ${zone.zone}, the factory's timezone.`
+    : `Times in ${zone.zone}, your browser's timezone (the factory's is not known).`;
+}
+
 const partsFormatters = new Map<string, Intl.DateTimeFormat>();
 
 function wallClockParts(epochMs: number, zone: string) {

@@ -18,6 +18,7 @@ import {
   type TelemetrySeries,
 } from '../api/types';
 import { Card } from '../components/Card';
+import { formatValue } from '../components/format';
 import { buttonClass, FormError, inputClass } from '../components/Form';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
 import {
@@ -26,7 +27,7 @@ import {
   fromWallClock,
   tickFormatter,
   toWallClock,
-  type DisplayZone,
+  zoneNote,
 } from '../components/timeZone';
 import {
   MAX_CHARTED_PARAMS,
@@ -35,7 +36,7 @@ import {
   useTelemetryView,
   type TelemetryView,
 } from '../hooks/useTelemetryView';
-import { formatValue, useParameters } from './MachineParameters';
+import { useParameters } from './MachineParameters';
 
 /** Points per series asked for: about one per pixel of a wide chart. */
 export const CHART_MAX_POINTS = 1000;
@@ -278,12 +279,6 @@ function SeriesChart({
       )}
     </figure>
   );
-}
-
-function zoneNote(zone: DisplayZone): string {
-  return zone.isFactory
-    ? `Times in ${zone.zone}, the factory's timezone.`
-    : `Times in ${zone.zone}, your browser's timezone (the factory's is not known).`;
 }
 
 /**

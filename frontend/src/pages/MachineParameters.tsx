@@ -5,7 +5,7 @@ import { getLatestTelemetry } from '../api/telemetry';
 import type { DeviceParameter, LatestValue } from '../api/types';
 import { Card } from '../components/Card';
 import { buttonClass, FormError, inputClass } from '../components/Form';
-import { formatDateTime } from '../components/format';
+import { formatDateTime, formatValue } from '../components/format';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
 import { TableHead } from '../components/TableHead';
 
@@ -26,13 +26,6 @@ function useLatestValues(deviceId: string) {
     queryFn: ({ signal }) => getLatestTelemetry(deviceId, signal),
     refetchInterval: 30_000,
   });
-}
-
-const valueFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
-
-export function formatValue(value: number, unit: string | null): string {
-  const text = valueFormat.format(value);
-  return unit ? `${text} ${unit}` : text;
 }
 
 /**

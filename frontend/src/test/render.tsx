@@ -98,9 +98,9 @@ export function signInAs(user: User = superAdmin, access = 'access-1', refresh =
   useSessionStore.getState().signIn(tokens(user, access, refresh));
 }
 
-/** Answers the dashboard's own requests (health, system info, machine count). */
-export function mockDashboardApi(server: MockAdapter, machines = 0) {
+/** Answers the dashboard's own requests (health, system info, a factory without machines). */
+export function mockDashboardApi(server: MockAdapter) {
   server.onGet('/health').reply(200, healthyReport);
   server.onGet('/api/v1/system/info').reply(200, systemInfo);
-  server.onGet('/api/v1/devices').reply(200, { items: [], total: machines, limit: 1, offset: 0 });
+  server.onGet('/api/v1/devices').reply(200, { items: [], total: 0, limit: 500, offset: 0 });
 }
