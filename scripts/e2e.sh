@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Starts the given factoryops binary on a free loopback port with a throw-away data
-# directory holding one demo factory and its super admin, runs the browser end-to-end suite
-# against it, and stops it whatever happens.
+# Starts the full stack on free loopback ports with a throw-away data directory: Mosquitto with
+# dynamic security (scripts/broker.sh, as `make up` runs it) and the given factoryops binary with
+# every role, holding one demo factory and its super admin; runs the browser end-to-end suite
+# against it, and stops both whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source scripts/broker.sh
 binary=$(realpath "${1:-build/factoryops}")
 logs=${FACTORYOPS_TEST_LOG_DIR:-$root/build/e2e}
 mkdir -p "$logs" "$root/build/e2e"
 data=$(mktemp -d "${TMPDIR:-/tmp}/factoryops-e2e-XXXXXX")
-port=$(while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; break; }; done)
+free_port() { while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; break; }; done; }
+port=$(free_port)
+mqtt_port=$(free_port)
+while [ "$mqtt_port" = "$port" ]; do mqtt_port=$(free_port); done
 secret="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "$secret" >>"$logs/secrets.txt"
 # The super admin's password: 32 random characters, recorded like the JWT secret so the log
@@ -22,9 +27,15 @@ while :; do
 done
 shopt -u nocasematch
 echo "$admin_password" >>"$logs/secrets.txt"
+# The broker's admin and the telemetry role's passwords, random like every other secret here.
+mqtt_admin_password="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+mqtt_password="e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n%s\n' "$mqtt_admin_password" "$mqtt_password" >>"$logs/secrets.txt"
 
 export FACTORYOPS_HTTP_PORT=$port FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_DATA_DIR="$data" \
-  FACTORYOPS_STATIC_DIR="$root/frontend/dist" FACTORYOPS_JWT_SECRET="$secret"
+  FACTORYOPS_STATIC_DIR="$root/frontend/dist" FACTORYOPS_JWT_SECRET="$secret" \
+  FACTORYOPS_MQTT_URL="mqtt://127.0.0.1:$mqtt_port" FACTORYOPS_MQTT_PROVISIONING=dynsec \
+  FACTORYOPS_MQTT_ADMIN_PASSWORD="$mqtt_admin_password" FACTORYOPS_MQTT_PASSWORD="$mqtt_password"
 
 export FACTORYOPS_E2E_FACTORY=e2e FACTORYOPS_E2E_EMAIL=admin@e2e.example \
   FACTORYOPS_E2E_SECRETS_FILE="$logs/secrets.txt" \
@@ -36,6 +47,8 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
+  broker_stop
+  cp "$data/mosquitto/mosquitto.log" "$logs/mosquitto-e2e.log" 2>/dev/null || true
   rm -rf "$data"
 }
 trap cleanup EXIT
@@ -51,13 +64,17 @@ printf '%s\n' "$admin_password" |
     --role super_admin --name "E2E Admin" >>"$logs/factoryops-e2e.log" 2>&1 || {
   echo "factoryops admin create-user failed; see $logs/factoryops-e2e.log" >&2; exit 1; }
 
+broker_start "$data/mosquitto" "$mqtt_port" 127.0.0.1 || { echo "the MQTT broker did not start" >&2; exit 1; }
 "$binary" serve --roles=all >>"$logs/factoryops-e2e.log" 2>&1 &
 pid=$!
 
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+# Healthy means every dependency answers, the broker included (the telemetry role subscribed).
+for _ in $(seq 1 200); do
+  curl -fsS "http://127.0.0.1:$port/health" 2>/dev/null | grep -q '"mqtt":"ok"' && break
   kill -0 "$pid" 2>/dev/null || { echo "factoryops exited during start-up; see $logs/factoryops-e2e.log" >&2; exit 1; }
   sleep 0.1
 done
+curl -fsS "http://127.0.0.1:$port/health" 2>/dev/null | grep -q '"mqtt":"ok"' || {
+  echo "factoryops did not reach the MQTT broker within 20 s; see $logs/factoryops-e2e.log" >&2; exit 1; }
 cd frontend
 FACTORYOPS_E2E_URL="http://127.0.0.1:$port" FACTORYOPS_E2E_SCREENSHOTS="$root/build/e2e" npm run --silent e2e

@@ -70,22 +70,38 @@ int run_cli(int argc, char** argv) {
 
   auto* simulate_cmd = cli.add_subcommand(
       "simulate",
-      "Simulate machines posting telemetry (provisions sim-001… in the factory; also the load generator)");
+      "Simulate machines sending telemetry over HTTP or MQTT (provisions sim-001… in the factory; also the "
+      "load generator)");
   simulator::SimulatorOptions sim;
   simulate_cmd->add_option("--factory", sim.factory, "Factory id")->required();
   simulate_cmd->add_option("--devices", sim.devices, "Number of machines (1..10000)")->capture_default_str();
   simulate_cmd->add_option("--rate", sim.rate_hz, "Readings per second per machine; 0 = as fast as possible")
       ->capture_default_str();
-  simulate_cmd->add_option("--transport", sim.transport, "http (MQTT comes later)")->capture_default_str();
+  simulate_cmd
+      ->add_option("--transport", sim.transport,
+                   "http (POST /api/v1/ingest) or mqtt (one connection per machine, its key as username)")
+      ->capture_default_str();
   sim.url.clear();
   simulate_cmd->add_option("--url", sim.url,
-                           "Base URL of factoryops (default: http://127.0.0.1:<configured port>)");
+                           "http: base URL of factoryops (default http://127.0.0.1:<configured port>); mqtt: "
+                           "the broker, mqtt://host:port (default FACTORYOPS_MQTT_URL)");
   simulate_cmd->add_option("--duration", sim.duration_seconds, "Seconds to run; 0 = until interrupted")
       ->capture_default_str();
-  simulate_cmd->add_option("--batch", sim.batch, "Readings per request (1..5000)")->capture_default_str();
-  simulate_cmd->add_option("--connections", sim.connections, "Parallel HTTP connections (1..256)")
+  simulate_cmd->add_option("--batch", sim.batch, "Readings per request or message (1..5000)")
       ->capture_default_str();
+  simulate_cmd->add_option("--connections", sim.connections,
+                           "http: parallel connections (1..256, default 1)");
   simulate_cmd->add_option("--seed", sim.seed, "Seed of the machine models")->capture_default_str();
+  simulate_cmd->add_flag("--sequence", sim.sequence,
+                         "Add a metric 'seq' counting each machine's readings from 0 (to check for loss)");
+  simulate_cmd->add_option("--qos", sim.qos, "mqtt: QoS of the readings, 0 or 1")->capture_default_str();
+  simulate_cmd->add_option(
+      "--inflight", sim.inflight,
+      "mqtt: messages per machine awaiting the broker's acknowledgement (1..1000, default " +
+          std::to_string(simulator::kDefaultInflight) + ")");
+  simulate_cmd->add_option(
+      "--threads", sim.threads,
+      "mqtt: network threads driving the connections (1..64, default one per core, at most 4)");
 
   cli.add_subcommand("version", "Print the version");
 

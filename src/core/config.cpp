@@ -17,8 +17,8 @@ namespace factoryops::core {
 namespace {
 
 constexpr std::string_view kEnvPrefix = "FACTORYOPS_";
-// Variables read by the project's test and end-to-end tools, not by the server.
-constexpr std::string_view kToolPrefixes[] = {"FACTORYOPS_TEST_", "FACTORYOPS_E2E_"};
+// Variables read by the project's tools (tests, end-to-end tests, `make up`), not by the server.
+constexpr std::string_view kToolPrefixes[] = {"FACTORYOPS_TEST_", "FACTORYOPS_E2E_", "FACTORYOPS_UP_"};
 
 struct Source {
   std::string key;  // the name the user wrote: FACTORYOPS_HTTP_PORT or http_port (in file.toml)

@@ -253,12 +253,31 @@ void DynamicSecurity::ensure_telemetry_client(const std::string& username, const
   commands = json::array{};
   commands.push_back(
       json::object{{"command", "setClientPassword"}, {"username", username}, {"password", password}});
-  commands.push_back(
-      json::object{{"command", "addClientRole"}, {"username", username}, {"rolename", kTelemetryRole}});
+  commands.push_back(json::object{{"command", "getClient"}, {"username", username}});
+  bool has_role = false;
   for (const auto& response : execute(std::move(commands))) {
     std::string error = error_of(response);
-    if (!error.empty() && error.find("already") == std::string::npos)
-      throw core::Unavailable("MQTT broker refused the telemetry credential: " + error);
+    if (!error.empty()) throw core::Unavailable("MQTT broker refused the telemetry credential: " + error);
+    const auto* data = response.is_object() ? response.as_object().if_contains("data") : nullptr;
+    const auto* client =
+        data != nullptr && data->is_object() ? data->as_object().if_contains("client") : nullptr;
+    const auto* roles =
+        client != nullptr && client->is_object() ? client->as_object().if_contains("roles") : nullptr;
+    if (roles == nullptr || !roles->is_array()) continue;
+    for (const auto& role : roles->as_array()) {
+      const auto* name = role.is_object() ? role.as_object().if_contains("rolename") : nullptr;
+      if (name != nullptr && name->is_string() && name->as_string() == kTelemetryRole) has_role = true;
+    }
+  }
+  // A client an older release made without the role gets it. Asked first because Mosquitto 2.0
+  // answers addClientRole for a role the client already has with "Internal error".
+  if (!has_role) {
+    auto added = execute(json::array{
+        json::object{{"command", "addClientRole"}, {"username", username}, {"rolename", kTelemetryRole}}});
+    for (const auto& response : added) {
+      if (!error_of(response).empty())
+        throw core::Unavailable("MQTT broker refused the telemetry role: " + error_of(response));
+    }
   }
 }
 

@@ -22,8 +22,9 @@ TEST(HarnessServicesTest, RedisAnswersPingAndStops) {
 
 TEST(HarnessServicesTest, MosquittoAcceptsItsAdminAndRefusesAnonymousClients) {
   MosquittoServer broker;
-  EXPECT_EQ(broker.connect_return_code("factoryops-test-client", broker.admin_username(), broker.admin_password()),
-            0);
+  EXPECT_EQ(
+      broker.connect_return_code("factoryops-test-client", broker.admin_username(), broker.admin_password()),
+      0);
   EXPECT_EQ(broker.connect_return_code("anonymous-client"), 5) << "anonymous clients must be refused";
   EXPECT_EQ(broker.connect_return_code("wrong-password", broker.admin_username(), "not-the-password"), 5);
 }

@@ -68,8 +68,10 @@ TEST_F(ConfigTest, UnknownEnvironmentVariableIsNamed) {
 }
 
 TEST_F(ConfigTest, ToolVariablesAreNotConfiguration) {
-  EXPECT_NO_THROW(
-      load_config({{"FACTORYOPS_TEST_LOG_DIR", "/x"}, {"FACTORYOPS_E2E_URL", "y"}}, std::nullopt));
+  EXPECT_NO_THROW(load_config({{"FACTORYOPS_TEST_LOG_DIR", "/x"},
+                               {"FACTORYOPS_E2E_URL", "y"},
+                               {"FACTORYOPS_UP_MQTT_ADDRESS", "0.0.0.0"}},
+                              std::nullopt));
 }
 
 TEST_F(ConfigTest, UnknownFileKeyIsNamedWithTheFile) {

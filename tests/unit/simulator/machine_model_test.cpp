@@ -4,14 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
-
 #include <cmath>
 #include <map>
-
-#include "core/errors.hpp"
-#include "ingest/payload.hpp"
-#include "simulator/simulator.hpp"
 
 namespace factoryops::simulator {
 namespace {
@@ -107,56 +101,6 @@ TEST(MachineModel, ANewKeyAppearsLater) {
   EXPECT_EQ(early.size(), 12u);
   auto later = fields(m.sample(kMonday + 60'000));
   EXPECT_EQ(later.count("vibration_mm_s"), 1u);
-}
-
-TEST(Simulator, PayloadsAreValidForTheParser) {
-  MachineModel m(9, {.new_key_after_ms = 0});
-  std::vector<tsdb::Reading> readings;
-  const std::int64_t now = kMonday + tsdb::kDayMs;
-  for (int i = 0; i < 100; ++i) readings.push_back(m.sample(now - 100'000 + i * 1000));
-  auto parsed = ingest::parse_payload(readings_json(readings), now);
-  ASSERT_FALSE(parsed.message_rejection.has_value());
-  EXPECT_TRUE(parsed.rejected_readings.empty());
-  EXPECT_TRUE(parsed.dropped_fields.empty());
-  ASSERT_EQ(parsed.readings.size(), 100u);
-  // The text round-trips every value exactly.
-  for (std::size_t i = 0; i < readings.size(); ++i) {
-    EXPECT_EQ(parsed.readings[i].ts_ms, readings[i].ts_ms);
-    ASSERT_EQ(parsed.readings[i].fields.size(), readings[i].fields.size());
-    for (std::size_t k = 0; k < readings[i].fields.size(); ++k) {
-      EXPECT_EQ(parsed.readings[i].fields[k].key, readings[i].fields[k].key);
-      EXPECT_EQ(parsed.readings[i].fields[k].value, readings[i].fields[k].value);
-    }
-  }
-}
-
-std::string invalid_option(SimulatorOptions o) {
-  try {
-    validate(o);
-  } catch (const core::Invalid& e) {
-    return e.field();
-  }
-  return "";
-}
-
-TEST(Simulator, OptionsAreValidated) {
-  SimulatorOptions ok;
-  ok.factory = "acme";
-  EXPECT_EQ(invalid_option(ok), "");
-  auto with = [&](auto change) {
-    SimulatorOptions o = ok;
-    change(o);
-    return invalid_option(o);
-  };
-  EXPECT_EQ(with([](auto& o) { o.factory = "Not A Slug"; }), "--factory");
-  EXPECT_EQ(with([](auto& o) { o.devices = 0; }), "--devices");
-  EXPECT_EQ(with([](auto& o) { o.rate_hz = -1; }), "--rate");
-  EXPECT_EQ(with([](auto& o) { o.rate_hz = 0; }), "");
-  EXPECT_EQ(with([](auto& o) { o.transport = "mqtt"; }), "--transport");
-  EXPECT_EQ(with([](auto& o) { o.url = "ftp://x"; }), "--url");
-  EXPECT_EQ(with([](auto& o) { o.duration_seconds = -2; }), "--duration");
-  EXPECT_EQ(with([](auto& o) { o.batch = 5001; }), "--batch");
-  EXPECT_EQ(with([](auto& o) { o.connections = 0; }), "--connections");
 }
 
 }  // namespace
