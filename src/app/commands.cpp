@@ -318,6 +318,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     ingest_options.username = config.mqtt_username;
     ingest_options.password = config.mqtt_password;
     ingest_options.client_id = mqtt::default_ingest_client_id(config.data_dir);
+    ingest_options.share_group = config.mqtt_share_group;
     ingest_options.log_directory = config.data_dir / "mqtt-ingest";
     ingest_options.group_commit = std::chrono::milliseconds(config.mqtt_group_commit_ms);
     ingestor =

@@ -150,6 +150,14 @@ const std::vector<KeySpec>& key_specs() {
        }},
       {"mqtt_admin_password", true, string_setter(&Config::mqtt_admin_password)},
       {"mqtt_auth_secret", true, string_setter(&Config::mqtt_auth_secret)},
+      {"mqtt_share_group", false,
+       [](Config& c, const Source& s) {
+         if (s.value.size() > 64 ||
+             s.value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                 std::string::npos)
+           throw ConfigError(s.key, "must be empty or up to 64 letters, digits, '_' and '-'");
+         c.mqtt_share_group = s.value;
+       }},
       {"mqtt_group_commit_ms", false, int_setter(&Config::mqtt_group_commit_ms, 1, 1000)},
       {"jwt_secret", true, string_setter(&Config::jwt_secret)},
       {"jwt_keys_file", false, path_setter(&Config::jwt_keys_file)},
@@ -331,6 +339,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"mqtt_admin_username", c.mqtt_admin_username},
       {"mqtt_admin_password", hide(c.mqtt_admin_password)},
       {"mqtt_auth_secret", hide(c.mqtt_auth_secret)},
+      {"mqtt_share_group", c.mqtt_share_group.empty() ? "(none: plain subscription)" : c.mqtt_share_group},
       {"mqtt_group_commit_ms", std::to_string(c.mqtt_group_commit_ms)},
       {"jwt_secret", hide(c.jwt_secret)},
       {"jwt_keys_file",

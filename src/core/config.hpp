@@ -64,6 +64,9 @@ struct Config {
   std::string mqtt_admin_password;  // default: kDevelopmentMqttPassword, development only
   // Shared secret EMQX presents to /internal/mqtt/authn and /authz; empty turns them off.
   std::string mqtt_auth_secret;
+  // The telemetry role's shared-subscription group; empty subscribes without one (a single
+  // replica; on Mosquitto the broker then queues for it across broker restarts, docs/mqtt.md).
+  std::string mqtt_share_group = "factoryops-ingest";
   // The telemetry role fsyncs its write-ahead log at least this often: the most a power cut
   // can take from readings already acknowledged to the broker.
   int mqtt_group_commit_ms = 200;

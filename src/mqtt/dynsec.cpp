@@ -219,8 +219,11 @@ void DynamicSecurity::set_enabled(const core::FactoryId& factory, const core::De
 
 void DynamicSecurity::ensure_telemetry_client(const std::string& username, const std::string& password) {
   json::array acls;
-  for (auto kind : {TopicKind::telemetry, TopicKind::status})
+  // The shared filters (replicas) and the plain ones (a single replica without a share group).
+  for (auto kind : {TopicKind::telemetry, TopicKind::status}) {
     acls.push_back(acl("subscribePattern", shared_filter(kind)));
+    acls.push_back(acl("subscribePattern", subscription_filter(kind, {})));
+  }
   json::array commands;
   commands.push_back(json::object{{"command", "createRole"},
                                   {"rolename", kTelemetryRole},

@@ -91,11 +91,13 @@ void TelemetryIngestor::start() {
   client_options.password = options_.password;
   client_options.clean_start = false;  // the broker keeps our queue while we are away
   client_options.protocol = 4;
+  // Back quickly after a broker restart: until it resubscribes, a shared group has no queue.
+  client_options.reconnect_max = std::chrono::seconds(5);
   client_ = std::make_unique<Client>(options_.broker, client_options);
   client_->on_message([this](const Message& message) { take(message); });
   client_->on_connect([this](bool session_present) {
-    client_->subscribe(shared_filter(TopicKind::telemetry), 1);
-    client_->subscribe(shared_filter(TopicKind::status), 1);
+    client_->subscribe(subscription_filter(TopicKind::telemetry, options_.share_group), 1);
+    client_->subscribe(subscription_filter(TopicKind::status, options_.share_group), 1);
     connected_gauge().set(1);
     log::info("MQTT telemetry subscription active",
               {{"client_id", options_.client_id}, {"session_present", session_present}});

@@ -24,6 +24,7 @@
 #include "ingest/pipeline.hpp"
 #include "mqtt/client.hpp"
 #include "mqtt/ingest_log.hpp"
+#include "mqtt/topics.hpp"
 
 namespace factoryops::mqtt {
 
@@ -32,6 +33,8 @@ struct TelemetryIngestorOptions {
   std::string username;
   std::string password;
   std::string client_id;  // stable per replica: the broker keeps its session across restarts
+  // The shared-subscription group; empty: a plain subscription (one replica only).
+  std::string share_group{kShareGroup};
   std::filesystem::path log_directory;
   std::chrono::milliseconds group_commit{200};
   std::size_t queue_capacity = 20'000;  // messages taken but not yet stored; more wait in the broker

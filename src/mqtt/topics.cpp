@@ -49,6 +49,13 @@ std::string shared_filter(TopicKind kind) {
          (kind == TopicKind::telemetry ? "telemetry" : "status");
 }
 
+std::string subscription_filter(TopicKind kind, std::string_view group) {
+  std::string filter =
+      std::string("factories/+/devices/+/") + (kind == TopicKind::telemetry ? "telemetry" : "status");
+  if (group.empty()) return filter;
+  return "$share/" + std::string(group) + "/" + filter;
+}
+
 std::optional<bool> parse_status(std::string_view payload) {
   while (!payload.empty() && (payload.front() == ' ' || payload.front() == '\n')) payload.remove_prefix(1);
   while (!payload.empty() && (payload.back() == ' ' || payload.back() == '\n' || payload.back() == '\r'))

@@ -30,6 +30,8 @@ std::string device_topic_root(const core::FactoryId& factory, const core::Device
 // What the telemetry role subscribes to, in the shared group that spreads messages over replicas.
 inline constexpr std::string_view kShareGroup = ingest::kIngestShareGroup;
 std::string shared_filter(TopicKind kind);
+// factories/+/devices/+/<kind> under $share/<group>/, or without a share group when `group` is empty.
+std::string subscription_filter(TopicKind kind, std::string_view group);
 
 // A status payload: "online"/"offline", or {"status":"online"|"offline"} / {"online":true|false}.
 std::optional<bool> parse_status(std::string_view payload);

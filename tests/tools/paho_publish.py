@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Publishes MQTT messages with Eclipse Paho (a client library other than FactoryOps' own), as
 integration tests need: one message per line of the payload file, QoS 1, waiting for every
-acknowledgement. Exit status 0 when every publish was acknowledged by the broker.
+acknowledgement. A message refused while the broker is away (restarting) is published again
+once it is back, so every line ends up acknowledged; exit status 0 when every one was.
 
 usage: paho_publish.py HOST PORT USERNAME TOPIC PAYLOAD_FILE [--rate N]
 """
@@ -22,17 +23,29 @@ def main():
     client.loop_start()
     infos = []
     for payload in payloads:
-        infos.append(client.publish(topic, payload, qos=1))
+        infos.append((payload, client.publish(topic, payload, qos=1)))
         if rate > 0:
             time.sleep(1.0 / rate)
-    for info in infos:
-        info.wait_for_publish(timeout=30)
-        if not info.is_published():
-            print("not acknowledged: mid %d" % info.mid, file=sys.stderr)
+    deadline = time.monotonic() + 90
+    pending = infos
+    while pending:
+        if time.monotonic() > deadline:
+            print("not acknowledged: %d messages" % len(pending), file=sys.stderr)
             sys.exit(1)
+        retry = []
+        for payload, info in pending:
+            try:
+                info.wait_for_publish(timeout=5)
+                if info.is_published():
+                    continue
+            except (RuntimeError, ValueError):
+                pass
+            time.sleep(0.05)
+            retry.append((payload, client.publish(topic, payload, qos=1)))
+        pending = retry
     client.disconnect()
     client.loop_stop()
-    print("published %d" % len(infos))
+    print("published %d" % len(payloads))
 
 
 if __name__ == "__main__":
