@@ -18,6 +18,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
@@ -353,6 +354,16 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                             .secret = config.mqtt_auth_secret,
                                             .telemetry_username = config.mqtt_username,
                                             .telemetry_password = config.mqtt_password});
+    // Live feed: stored batches and machine status fan out to WebSocket clients. Shared with the
+    // listeners: the pipeline and the MQTT ingestor, built earlier, are destroyed later.
+    auto live_hub = std::make_shared<live::LiveHub>();
+    pipeline.add_listener([live_hub](const tsdb::DeviceBatch& batch) { live_hub->publish(batch); });
+    if (ingestor)
+      ingestor->on_status(
+          [live_hub](const core::FactoryId& factory, const core::DeviceId& device, bool online,
+                     std::int64_t at_ms) { live_hub->publish_status(factory, device, online, at_ms); });
+    api::register_live_routes(router, authenticator,
+                              {.hub = live_hub, .pool = &pool, .devices = &device_service});
   }
 
   http::ServerOptions options;

@@ -60,6 +60,9 @@ struct FactoryContext {
   Permissions permissions;
   std::string request_id;
   std::string ip{};  // the caller's address, for the audit trail
+  // When the caller's credentials stop being valid (the access token's "exp"), in seconds since
+  // the epoch; 0 when unknown. Long-lived connections (the live feed) close then.
+  std::int64_t expires_at = 0;
 
   bool can(Action action) const { return allowed(role, permissions, action); }
   // Throws core::Forbidden naming the action.

@@ -40,8 +40,10 @@ FactoryContext JwtAuthenticator::context_for(const AccessClaims& claims, core::F
     log::debug("access token rejected", {{"reason", "user inactive or token version changed"}});
     throw core::Unauthorized(std::string(kNoCredentials));
   }
-  return FactoryContext{std::move(factory_id), claims.user_id,        principal.email,
-                        principal.role,        principal.permissions, {}};
+  FactoryContext context{std::move(factory_id), claims.user_id,        principal.email,
+                         principal.role,        principal.permissions, {}};
+  context.expires_at = claims.expires_at;
+  return context;
 }
 
 std::optional<FactoryContext> JwtAuthenticator::authenticate_from_memory(const http::Request& request) const {

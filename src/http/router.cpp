@@ -53,6 +53,9 @@ void Router::add(std::string_view method, std::string_view path_template, Handle
     throw std::invalid_argument("route " + where + ": template must start with '/'");
   }
   if (!handler) throw std::invalid_argument("route " + where + ": empty handler");
+  if (options.websocket && method != "GET") {
+    throw std::invalid_argument("route " + where + ": only GET can upgrade to a WebSocket");
+  }
 
   Route route;
   route.method = std::string(method);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "http/types.hpp"
+#include "http/websocket.hpp"
 
 namespace factoryops::http {
 
@@ -38,6 +39,9 @@ struct RouteOptions {
   // to the pool (a page served from memory); nullopt sends the request to the pool as usual.
   // Must never block.
   std::function<std::optional<Response>(const Request&)> io_attempt{};
+  // For WebSocket routes (GET only): a request that asks to upgrade goes here instead of to the
+  // handler, which then answers plain GETs (426 Upgrade Required).
+  WebSocketHandler websocket{};
 };
 
 struct RouteEntry {

@@ -22,6 +22,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/errors.hpp"
 #include "core/logging.hpp"
@@ -31,6 +32,7 @@
 #include "http/request_id.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
+#include "http/websocket_connection.hpp"
 
 namespace factoryops::http {
 namespace {
@@ -61,14 +63,21 @@ std::string_view method_label(std::string_view method) {
 }
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  explicit Connection(tcp::socket socket) : strand(socket.get_executor()), stream(std::move(socket)) {}
+  // Kept apart from the stream, which an upgrade moves into the WebSocket connection.
+  asio::any_io_executor strand;
   beast::tcp_stream stream;
-  // True while waiting for the first byte of the next request. Read and written only on the
-  // connection's strand.
+  // Read and written only on the connection's strand: true while waiting for the first byte of
+  // the next request; set once the connection has been upgraded to a WebSocket.
   bool idle = false;
+  std::shared_ptr<WebSocketConnection> websocket;
 };
 
 void close_connection(Connection& connection) {
+  if (connection.websocket) {
+    shut_down_websocket(*connection.websocket, true);
+    return;
+  }
   boost::system::error_code ignored;
   connection.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   connection.stream.close();
@@ -96,6 +105,10 @@ struct Server::Impl {
   awaitable<Response> run_blocking(std::function<Response()>& work, const std::string& request_id);
   awaitable<bool> write(Connection& connection, Response& response, unsigned version, bool head,
                         bool keep_alive, const std::string& request_id);
+  // The route's answer to an upgrade request: a refusal to send, or nullopt once `connection`
+  // has become a WebSocket (the HTTP exchange is then over).
+  std::optional<Response> upgrade(Connection& connection, const RouteMatch& match, Request& request,
+                                  bhttp::request_parser<bhttp::string_body>& parser);
   void unregister(std::uint64_t id);
   void close_connections(bool idle_only);
 
@@ -135,9 +148,14 @@ void Server::Impl::close_connections(bool idle_only) {
     auto connection = weak.lock();
     if (!connection) continue;
     // Sockets are only touched on their own strand; the session checks `stopping` on the same
-    // strand before going idle, so no connection slips between the check and this close.
-    asio::post(connection->stream.get_executor(), [connection, idle_only] {
-      if (!idle_only || connection->idle) close_connection(*connection);
+    // strand before going idle or upgrading, so no connection slips between the check and this
+    // close. A WebSocket never becomes idle: it is asked to close (1001) at once.
+    asio::post(connection->strand, [connection, idle_only] {
+      if (idle_only && connection->websocket) {
+        shut_down_websocket(*connection->websocket, false);
+      } else if (!idle_only || connection->idle) {
+        close_connection(*connection);
+      }
     });
   }
 }
@@ -228,6 +246,30 @@ awaitable<bool> Server::Impl::write(Connection& connection, Response& response, 
   connection.stream.expires_after(options.read_timeout);
   auto [ec, written] = co_await bhttp::async_write(connection.stream, message, kNoThrow);
   co_return !ec;
+}
+
+std::optional<Response> Server::Impl::upgrade(Connection& connection, const RouteMatch& match,
+                                              Request& request,
+                                              bhttp::request_parser<bhttp::string_body>& parser) {
+  if (stopping) {
+    return error_response(core::ErrorKind::unavailable, "the server is shutting down", request.request_id);
+  }
+  request.path_params = match.path_params;
+  request.route_template = match.route_template;
+  WebSocketAccept accept;
+  {
+    log::RequestIdScope scope(request.request_id);
+    try {
+      accept = match.options->websocket(request);
+    } catch (...) {
+      return map_exception(std::current_exception(), request.request_id);
+    }
+  }
+  if (accept.refusal) return std::move(*accept.refusal);
+  if (!accept.open) return error_response(core::ErrorKind::internal, "internal error", request.request_id);
+  connection.websocket = make_websocket_connection(std::move(connection.stream), parser.release(),
+                                                   std::move(request), std::move(accept));
+  return std::nullopt;
 }
 
 awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connection, std::uint64_t id) {
@@ -362,6 +404,19 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connection, st
           close_after = true;
         }
       }
+    }
+
+    if (!responded && target == Target::route && match.options->websocket &&
+        beast::websocket::is_upgrade(parser.get())) {
+      auto refusal = upgrade(*connection, match, request, parser);
+      if (!refusal) {
+        // By reference: g++ 12 may destroy a temporary of a co_await expression twice.
+        co_await run_websocket(*connection->websocket);
+        co_return;
+      }
+      response = std::move(*refusal);
+      responded = true;
+      route_label = match.route_template;
     }
 
     if (!responded) {

@@ -13,6 +13,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
@@ -24,6 +25,7 @@
 #include "core/errors.hpp"
 #include "core/metrics.hpp"
 #include "core/resources.hpp"
+#include "core/thread_pool.hpp"
 #include "db/database.hpp"
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
@@ -81,6 +83,9 @@ struct AllRoutes {
   ingest::IngestPipeline pipeline{store, nullptr, &rejections};
   ingest::DeviceKeyCache device_keys{[](std::string_view) { return std::optional<devices::KeyOwner>(); }};
   tsdb::TelemetryQueryService telemetry{*db, store, {}};
+  core::BlockingPool pool{1, 4};
+  std::shared_ptr<live::LiveHub> hub =
+      std::make_shared<live::LiveHub>(live::LiveHub::Options{.flush_thread = false, .metrics = &metrics});
   http::Router router;
 
   AllRoutes() {
@@ -99,6 +104,7 @@ struct AllRoutes {
                                        .secret = "broker-secret",
                                        .telemetry_username = "factoryops-telemetry",
                                        .telemetry_password = "telemetry-password"});
+    register_live_routes(router, authenticator, {.hub = hub, .pool = &pool, .devices = &devices});
   }
 };
 
