@@ -263,8 +263,7 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
         auto filter = parse_filter(request);
         const std::string key = filter_key(filter);
         const auto now = PageCache::Clock::now();
-        if (auto cached = pages->find(context.factory_id, key, now))
-          return http::Response::json(200, *cached);
+        if (auto cached = pages->find(context.factory_id, key, now)) return http::Response::json(200, cached);
         const std::uint64_t generation = pages->generation(context.factory_id);
         auto page = devices->list(context, filter);
         // One arena for the whole page: a hundred machines are about 1,500 small
@@ -281,14 +280,14 @@ void register_device_routes(http::Router& router, const auth::Authenticator& aut
         body["offset"] = filter.offset;
         auto text = std::make_shared<const std::string>(json::serialize(body));
         pages->store(context.factory_id, key, text, generation, now);
-        return http::Response::json(200, *text);
+        return http::Response::json(200, std::move(text));
       },
       [pages](const http::Request& request,
               const auth::FactoryContext& context) -> std::optional<http::Response> {
         auto cached =
             pages->find(context.factory_id, filter_key(parse_filter(request)), PageCache::Clock::now());
         if (!cached) return std::nullopt;
-        return http::Response::json(200, *cached);
+        return http::Response::json(200, std::move(cached));
       },
       {.summary = "List the factory's machines"});
 

@@ -19,19 +19,25 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
-AccessClaims JwtAuthenticator::verified_claims(const http::Request& request) const {
+VerifiedTokenCache::Claims JwtAuthenticator::verified_claims(const http::Request& request) const {
   auto header = request.headers.get("Authorization");
   if (!header || header->size() < 8 || !http::iequals(header->substr(0, 7), "Bearer ")) {
     throw core::Unauthorized(std::string(kNoCredentials));
   }
   std::string_view token = header->substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  auto verified = verify_access_token(*keys_.current(), token, now_seconds());
+  const auto ring = keys_.current();
+  const std::int64_t now = now_seconds();
+  const auto steady_now = VerifiedTokenCache::Clock::now();
+  if (auto claims = verified_.find(token, ring, now, steady_now)) return claims;
+  auto verified = verify_access_token(*ring, token, now);
   if (!verified.claims) {
     log::debug("access token rejected", {{"reason", verified.problem}});
     throw core::Unauthorized(std::string(kNoCredentials));
   }
-  return std::move(*verified.claims);
+  auto claims = std::make_shared<const AccessClaims>(std::move(*verified.claims));
+  verified_.store(token, ring, claims, steady_now);
+  return claims;
 }
 
 FactoryContext JwtAuthenticator::context_for(const AccessClaims& claims, core::FactoryId factory_id,
@@ -47,15 +53,16 @@ FactoryContext JwtAuthenticator::context_for(const AccessClaims& claims, core::F
 }
 
 std::optional<FactoryContext> JwtAuthenticator::authenticate_from_memory(const http::Request& request) const {
-  AccessClaims claims = verified_claims(request);
-  core::FactoryId factory_id(claims.factory_id);
-  auto principal = PrincipalCache::global().find(factory_id, claims.user_id, PrincipalCache::Clock::now());
+  const auto claims = verified_claims(request);
+  core::FactoryId factory_id(claims->factory_id);
+  auto principal = PrincipalCache::global().find(factory_id, claims->user_id, PrincipalCache::Clock::now());
   if (!principal) return std::nullopt;
-  return context_for(claims, std::move(factory_id), *principal);
+  return context_for(*claims, std::move(factory_id), *principal);
 }
 
 FactoryContext JwtAuthenticator::authenticate(const http::Request& request) const {
-  AccessClaims claims = verified_claims(request);
+  const auto verified = verified_claims(request);
+  const AccessClaims& claims = *verified;
   core::FactoryId factory_id(claims.factory_id);
   auto& cache = PrincipalCache::global();
   const auto now = PrincipalCache::Clock::now();

@@ -1,6 +1,7 @@
 #include "http/types.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/errors.hpp"
 
@@ -62,6 +63,15 @@ Response Response::json(int status, std::string body) {
   r.status = status;
   r.headers.set("Content-Type", "application/json");
   r.body = std::move(body);
+  return r;
+}
+
+Response Response::json(int status, std::shared_ptr<const std::string> body) {
+  if (!body) throw std::invalid_argument("Response::json: null shared body");
+  Response r;
+  r.status = status;
+  r.headers.set("Content-Type", "application/json");
+  r.shared_body = std::move(body);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,9 +55,20 @@ struct Request {
 struct Response {
   int status = 200;
   Headers headers;
-  std::string body;
+  std::string body;  // the body, unless shared_body is set
+  // An immutable body shared with a cache (a serialised page): sent as it lies, never copied.
+  // When set, it is the body and `body` stays empty.
+  std::shared_ptr<const std::string> shared_body;
+
+  // The body to send, whichever member holds it.
+  std::string_view body_text() const {
+    if (shared_body) return std::string_view(*shared_body);
+    return std::string_view(body);
+  }
 
   static Response json(int status, std::string body);
+  // Throws std::invalid_argument for a null `body`.
+  static Response json(int status, std::shared_ptr<const std::string> body);
   static Response text(int status, std::string body,
                        std::string_view content_type = "text/plain; charset=utf-8");
   static Response no_content();

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <map>
+#include <optional>
 
 #include "core/errors.hpp"
 #include "device_fixture.hpp"
@@ -30,6 +31,10 @@ class FakeAuthenticator : public auth::Authenticator {
     auto it = callers_.find(std::string(header->substr(7)));
     if (it == callers_.end()) throw core::Unauthorized("invalid token");
     return it->second;
+  }
+  // Everything this one knows is in memory, so the network-thread path can be exercised.
+  std::optional<auth::FactoryContext> authenticate_from_memory(const http::Request& request) const override {
+    return authenticate(request);
   }
 
  private:
@@ -62,13 +67,13 @@ class DeviceRoutesTest : public devices::testing::DeviceDatabaseTest {
   json::value call_json(std::string method, std::string target, std::string token = "owner",
                         std::string body = "", int expected_status = 200) {
     auto response = call(std::move(method), std::move(target), std::move(token), std::move(body));
-    EXPECT_EQ(response.status, expected_status) << response.body;
-    return json::parse(response.body);
+    EXPECT_EQ(response.status, expected_status) << response.body_text();
+    return json::parse(response.body_text());
   }
 
   // The field an error body names, or "" when it names none.
   static std::string error_field(const http::Response& response) {
-    auto body = json::parse(response.body);
+    auto body = json::parse(response.body_text());
     const auto* field = body.at("error").as_object().if_contains("field");
     return field ? std::string(field->as_string()) : "";
   }
@@ -128,8 +133,9 @@ TEST_F(DeviceRoutesTest, CreateShowsTheKeyOnceAndNeverAgain) {
   for (const char* target : {"/api/v1/devices/compressor-1", "/api/v1/devices"}) {
     auto response = call("GET", target);
     EXPECT_EQ(response.status, 200);
-    EXPECT_EQ(response.body.find(key), std::string::npos) << target;
-    EXPECT_EQ(response.body.find("api_key\""), std::string::npos) << target;
+    EXPECT_NE(response.body_text().find("compressor-1"), std::string::npos) << target;
+    EXPECT_EQ(response.body_text().find(key), std::string::npos) << target;
+    EXPECT_EQ(response.body_text().find("api_key\""), std::string::npos) << target;
   }
   EXPECT_EQ(call_json("GET", "/api/v1/devices/compressor-1").at("api_key_prefix").as_string(),
             key.substr(0, 8));
@@ -147,7 +153,7 @@ TEST_F(DeviceRoutesTest, DuplicateIdIsAConflict) {
   create(kCompressor);
   auto response = call("POST", "/api/v1/devices", "owner", kCompressor);
   EXPECT_EQ(response.status, 409);
-  EXPECT_EQ(json::parse(response.body).at("error").at("code"), "conflict");
+  EXPECT_EQ(json::parse(response.body_text()).at("error").at("code"), "conflict");
   create(kCompressor, "rival");
 }
 
@@ -176,8 +182,8 @@ TEST_F(DeviceRoutesTest, EveryBadFieldIsNamed) {
   for (const auto& c : cases) {
     auto response = call("POST", "/api/v1/devices", "owner", c.body);
     EXPECT_EQ(response.status, 400) << c.body;
-    EXPECT_EQ(error_field(response), c.field) << c.body << " -> " << response.body;
-    EXPECT_NE(response.body.find(c.field), std::string::npos) << response.body;
+    EXPECT_EQ(error_field(response), c.field) << c.body << " -> " << response.body_text();
+    EXPECT_NE(response.body_text().find(c.field), std::string::npos) << response.body_text();
   }
   std::string huge =
       R"({"device_id":"d","name":"x","metadata":{"blob":")" + std::string(17 * 1024, 'x') + "\"}}";
@@ -185,7 +191,7 @@ TEST_F(DeviceRoutesTest, EveryBadFieldIsNamed) {
   for (const char* malformed : {"", "not json", "[1,2]", "{\"device_id\":"}) {
     auto response = call("POST", "/api/v1/devices", "owner", malformed);
     EXPECT_EQ(response.status, 400) << malformed;
-    EXPECT_EQ(json::parse(response.body).at("error").at("code"), "malformed_request") << malformed;
+    EXPECT_EQ(json::parse(response.body_text()).at("error").at("code"), "malformed_request") << malformed;
   }
   EXPECT_EQ(call_json("GET", "/api/v1/devices").at("total"), 0);
 }
@@ -256,6 +262,65 @@ TEST_F(DeviceRoutesTest, ListPagesSearchesAndFilters) {
   }
 }
 
+// What the network thread answers without the pool: the page the pool built, shared and not
+// copied, until a machine of that factory changes; never another factory's page.
+TEST_F(DeviceRoutesTest, TheListIsServedFromMemoryUntilAMachineOfThatFactoryChanges) {
+  create(kCompressor);
+  auto from_memory = [this](
+                         std::string token,
+                         std::string target = "/api/v1/devices?limit=100") -> std::optional<http::Response> {
+    http::Request request;
+    request.method = "GET";
+    request.target = std::move(target);
+    EXPECT_TRUE(http::parse_target(request.target, request.path, request.query));
+    if (!token.empty()) request.headers.set("Authorization", "Bearer " + token);
+    request.request_id = "rid-8";
+    auto match = router_.match("GET", http::target_path(request.target));
+    EXPECT_EQ(match.outcome, http::RouteMatch::Outcome::found);
+    if (match.outcome != http::RouteMatch::Outcome::found || !match.options->io_attempt) return std::nullopt;
+    return match.options->io_attempt(request);
+  };
+  EXPECT_FALSE(from_memory("owner"));  // nothing built yet: the pool builds it
+
+  auto built = call("GET", "/api/v1/devices?limit=100");
+  ASSERT_EQ(built.status, 200);
+  auto cached = from_memory("owner");
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->status, 200);
+  EXPECT_EQ(cached->headers.get("Content-Type"), "application/json");
+  EXPECT_EQ(cached->body_text(), built.body_text());
+  EXPECT_TRUE(cached->shared_body && cached->shared_body == built.shared_body);
+  EXPECT_EQ(json::parse(cached->body_text()).at("total"), 1);
+
+  EXPECT_FALSE(from_memory("rival"));
+  EXPECT_FALSE(from_memory("owner", "/api/v1/devices?limit=50"));
+  EXPECT_THROW(from_memory(""), core::Unauthorized);
+  ASSERT_EQ(call("GET", "/api/v1/devices?limit=100", "rival").status, 200);
+  auto rivals = from_memory("rival");
+  ASSERT_TRUE(rivals);
+  EXPECT_EQ(json::parse(rivals->body_text()).at("total"), 0);
+
+  // Each kind of change drops the factory's pages at once; the other factory keeps its own.
+  const std::pair<std::string, std::string> changes[] = {
+      {"POST /api/v1/devices", R"({"device_id":"boiler","name":"Boiler"})"},
+      {"PATCH /api/v1/devices/boiler", R"({"name":"Steam boiler"})"},
+      {"POST /api/v1/devices/boiler/rotate-key", ""},
+      {"DELETE /api/v1/devices/boiler", ""},
+  };
+  for (const auto& [what, body] : changes) {
+    auto space = what.find(' ');
+    auto status = call(what.substr(0, space), what.substr(space + 1), "owner", body).status;
+    EXPECT_LT(status, 300) << what;
+    EXPECT_FALSE(from_memory("owner")) << what;
+    EXPECT_TRUE(from_memory("rival")) << what;
+    ASSERT_EQ(call("GET", "/api/v1/devices?limit=100").status, 200);
+    auto fresh = from_memory("owner");
+    ASSERT_TRUE(fresh) << what;
+    EXPECT_EQ(fresh->body_text(), call("GET", "/api/v1/devices?limit=100").body_text()) << what;
+  }
+  EXPECT_EQ(json::parse(from_memory("owner")->body_text()).at("total"), 1);
+}
+
 TEST_F(DeviceRoutesTest, AnotherFactoryGetsNotFoundAndNoData) {
   create(kCompressor);
   service_->repository().upsert_parameter(core::FactoryId("acme"), core::DeviceId("compressor-1"), "power",
@@ -278,8 +343,8 @@ TEST_F(DeviceRoutesTest, AnotherFactoryGetsNotFoundAndNoData) {
   for (const auto& [method, target, body] : calls) {
     auto response = call(method, target, "rival", body);
     EXPECT_EQ(response.status, 404) << method << " " << target;
-    EXPECT_EQ(response.body.find("Compressor 1"), std::string::npos) << response.body;
-    EXPECT_EQ(response.body.find("Atlas"), std::string::npos) << response.body;
+    EXPECT_EQ(response.body_text().find("Compressor 1"), std::string::npos) << response.body_text();
+    EXPECT_EQ(response.body_text().find("Atlas"), std::string::npos) << response.body_text();
   }
   auto list = call_json("GET", "/api/v1/devices", "rival");
   EXPECT_EQ(list.at("total"), 0);
@@ -331,7 +396,7 @@ TEST_F(DeviceRoutesTest, DeleteAnswers204ThenNotFound) {
   create(kCompressor);
   auto response = call("DELETE", "/api/v1/devices/compressor-1");
   EXPECT_EQ(response.status, 204);
-  EXPECT_TRUE(response.body.empty());
+  EXPECT_TRUE(response.body_text().empty());
   EXPECT_EQ(call("GET", "/api/v1/devices/compressor-1").status, 404);
   EXPECT_EQ(call("DELETE", "/api/v1/devices/compressor-1").status, 404);
   EXPECT_EQ(call("GET", "/api/v1/devices/NOT%20A%20SLUG").status, 404);

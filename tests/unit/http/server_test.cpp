@@ -142,6 +142,9 @@ class ServerTest : public ::testing::Test {
     });
     router_.add("GET", "/fail",
                 [](const Request&) -> Response { throw core::Invalid("limit", "must be > 0"); });
+    router_.add("GET", "/page", [this](const Request&) { return Response::json(200, page_); });
+    router_.add("GET", "/page-fast", [this](const Request&) { return Response::json(200, page_); },
+                {.on_io_thread = true});
     router_.add("GET", "/things/{id}",
                 [](const Request& r) { return Response::text(200, r.path_param("id")); });
 
@@ -164,7 +167,16 @@ class ServerTest : public ::testing::Test {
     fs::remove_all(static_dir_);
   }
 
+  // Larger than a socket's send buffer, so that it leaves in several writes.
+  static std::string page_text() {
+    std::string text = "[";
+    for (int i = 0; text.size() < 600'000; ++i) text += "{\"n\":" + std::to_string(i) + "},";
+    text.back() = ']';
+    return text;
+  }
+
   fs::path static_dir_;
+  const std::shared_ptr<const std::string> page_ = std::make_shared<const std::string>(page_text());
   Router router_;
   core::BlockingPool pool_{2, 64};
   std::unique_ptr<Server> server_;
@@ -298,6 +310,44 @@ TEST_F(ServerTest, HeadSendsTheLengthButNoBody) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
   EXPECT_EQ(reply->headers.get("Content-Length"), "5");
+  client.send(get("/hello"));  // a body sent by mistake would corrupt this response
+  auto next = client.read_reply();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "hello");
+}
+
+TEST_F(ServerTest, ASharedBodyIsSentWholeOnEveryRequestAndStaysIntact) {
+  const std::string expected = page_text();
+  RawClient client(server_->port());
+  client.send(get("/page"));
+  auto first = client.read_reply();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->headers.get("Content-Type"), "application/json");
+  EXPECT_EQ(first->headers.get("Content-Length"), std::to_string(expected.size()));
+  EXPECT_TRUE(first->body == expected);
+  // Pipelined on the same connection, from the pool and from the network thread: each
+  // answer must be complete before the next one starts.
+  client.send(get("/page-fast") + get("/page") + get("/hello"));
+  for (int i = 0; i < 2; ++i) {
+    auto again = client.read_reply();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 200);
+    EXPECT_TRUE(again->body == expected) << "reply " << i << " has " << again->body.size() << " bytes";
+  }
+  auto hello = client.read_reply();
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->body, "hello");
+  EXPECT_EQ(*page_, expected);
+}
+
+TEST_F(ServerTest, HeadOfASharedBodySendsItsLengthButNoBody) {
+  RawClient client(server_->port());
+  client.send("HEAD /page-fast HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto reply = client.read_reply(true);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->headers.get("Content-Length"), std::to_string(page_->size()));
   client.send(get("/hello"));  // a body sent by mistake would corrupt this response
   auto next = client.read_reply();
   ASSERT_TRUE(next);

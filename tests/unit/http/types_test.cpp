@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <stdexcept>
+
 #include "core/errors.hpp"
 #include "http/request_id.hpp"
 
@@ -64,6 +67,17 @@ TEST(Response, Helpers) {
   auto empty = Response::no_content();
   EXPECT_EQ(empty.status, 204);
   EXPECT_TRUE(empty.body.empty());
+  EXPECT_EQ(json.body_text(), "{}");
+}
+
+TEST(Response, ASharedBodyIsReferencedNotCopied) {
+  auto page = std::make_shared<const std::string>(R"({"items":[]})");
+  auto response = Response::json(200, page);
+  EXPECT_EQ(response.headers.get("Content-Type"), "application/json");
+  EXPECT_EQ(response.shared_body, page);
+  EXPECT_EQ(response.body_text().data(), page->data());
+  EXPECT_EQ(response.body_text(), R"({"items":[]})");
+  EXPECT_THROW(Response::json(200, std::shared_ptr<const std::string>()), std::invalid_argument);
 }
 
 TEST(RequestId, AcceptsSaneTokensOnly) {
