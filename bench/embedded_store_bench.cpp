@@ -112,14 +112,15 @@ BENCHMARK(BM_WriteAndFlush)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// 30 days at 1 Hz of one device with ten metrics (only two devices, to keep the set-up short).
+// 30 days at 1 Hz of one device with ten metrics (only two devices, to keep the set-up short), in a
+// factory of Europe/Berlin, the zone of the daily query.
 struct Loaded {
   fs::path dir;
   std::unique_ptr<tsdb::TelemetryStore> store;
   Loaded() : dir(temp_dir()) {
     tsdb::EmbeddedOptions options;
     options.directory = dir;
-    options.timezone_of = [](const core::FactoryId&) { return std::string("UTC"); };
+    options.timezone_of = [](const core::FactoryId&) { return std::string("Europe/Berlin"); };
     store = tsdb::open_embedded_store(options);
     std::vector<Meter> meters;
     meters.emplace_back(1);

@@ -4,6 +4,7 @@
 # throw-away influxd on a free loopback port in a temporary directory and stops it at the end.
 # Not a pass/fail test.
 #   BENCH_TSDB_HOURS (24)  BENCH_TSDB_DEVICES (20)  BENCH_TSDB_LONG_DAYS (30)  BENCH_TSDB_ROUNDS (20)
+#   BENCH_TSDB_YEAR_DAYS (365)  BENCH_TSDB_ZONE (Europe/Berlin)
 #   BENCH_TSDB_ENGINES (embedded,influxdb)  TSDB_COMPARE (build/bench/tsdb_compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,11 +1,12 @@
 // Telemetry storage benchmark: one simulated day of meter data (20 devices x 10 metrics at 1 Hz,
 // 17.28 M values, fixed decimals with noise, deterministic seed) loaded into the embedded engine
 // and into InfluxDB in the same run; prints write rate, bytes per value on disk, and the median
-// latency of three typical queries, then the ratios embedded/InfluxDB. Not a pass/fail test.
+// latency of four typical queries, then the ratios embedded/InfluxDB. Not a pass/fail test.
 //
 //   tsdb_compare [--engines embedded,influxdb] [--influx-url influxdb://127.0.0.1:PORT/db]
 //                [--influx-data-dir DIR] [--embedded-dir DIR]
 //   BENCH_TSDB_HOURS (24)  BENCH_TSDB_DEVICES (20)  BENCH_TSDB_LONG_DAYS (30)  BENCH_TSDB_ROUNDS (20)
+//   BENCH_TSDB_YEAR_DAYS (365)  BENCH_TSDB_ZONE (Europe/Berlin: the factory's zone, for day buckets)
 //
 // bench/tsdb.sh starts a throw-away influxd and passes its URL and data directory.
 #include <algorithm>
@@ -49,7 +50,13 @@ struct Settings {
   int devices = 20;
   int long_days = 30;
   int rounds = 20;
+  int year_days = 365;
+  std::string zone = "Europe/Berlin";
 };
+
+// The year series has one reading every 10 s: daily buckets read rollups, so their cost does
+// not depend on the rate, and the load stays short.
+constexpr std::int64_t kYearStepSeconds = 10;
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
@@ -139,6 +146,7 @@ struct Figures {
   double raw_1h_ms = 0;
   double hourly_30d_ms = 0;
   double max15_7d_ms = 0;
+  double daily_year_ms = 0;
 };
 
 // InfluxDB writes TSM files from its cache only after the shard is cold for a while
@@ -185,7 +193,7 @@ Figures run_engine(const std::string& engine, const Settings& s) {
     fs::remove_all(embedded_dir);
     tsdb::EmbeddedOptions options;
     options.directory = embedded_dir;
-    options.timezone_of = [](const FactoryId&) { return std::string("UTC"); };
+    options.timezone_of = [zone = s.zone](const FactoryId&) { return zone; };
     store = tsdb::open_embedded_store(options);
   } else {
     tsdb::InfluxOptions options;
@@ -264,6 +272,26 @@ Figures run_engine(const std::string& engine, const Settings& s) {
     store->flush();
   }
 
+  // The year series: one metric of one device for year_days, ending with the day.
+  const DeviceId year_device("year-meter");
+  const std::int64_t year_start =
+      day_start + tsdb::kDayMs - static_cast<std::int64_t>(s.year_days) * tsdb::kDayMs;
+  {
+    Meter meter(78);
+    std::vector<tsdb::Reading> readings;
+    for (std::int64_t t = 0; t < static_cast<std::int64_t>(s.year_days) * 86400; t += kYearStepSeconds) {
+      readings.push_back(tsdb::Reading{year_start + t * 1000, {meter.next(t)[4]}});
+      if (readings.size() == 5000) {
+        std::vector<tsdb::DeviceBatch> batch{{factory, year_device, std::move(readings)}};
+        store->write(batch);
+        readings.clear();
+      }
+    }
+    std::vector<tsdb::DeviceBatch> batch{{factory, year_device, std::move(readings)}};
+    store->write(batch);
+    store->flush();
+  }
+
   std::vector<std::string> all_metrics(kMetricNames, kMetricNames + kMetrics);
   const std::int64_t hour_from = day_start + std::min<std::int64_t>(12, s.hours - 1) * tsdb::kHourMs;
   std::size_t sink = 0;
@@ -289,6 +317,18 @@ Figures run_engine(const std::string& engine, const Settings& s) {
                              day_start + tsdb::kDayMs, 15 * tsdb::kMinuteMs, tsdb::Aggregate::kMax, "UTC"});
     for (const auto& series : r) sink += series.points.size();
   });
+  // Daily averages in the factory's zone over the year, as a year chart asks for them.
+  f.daily_year_ms = median_ms(s.rounds, [&] {
+    auto r = store->read_aggregate(tsdb::AggregateQuery{factory,
+                                                        year_device,
+                                                        {"power_kw"},
+                                                        year_start,
+                                                        day_start + tsdb::kDayMs,
+                                                        tsdb::kDayMs,
+                                                        tsdb::Aggregate::kAvg,
+                                                        s.zone});
+    sink += r[0].points.size();
+  });
   std::cout << "  " << engine << ": queries answered " << sink << " points in all" << std::endl;
   store.reset();
   if (engine == "embedded" && s.embedded_dir.empty()) fs::remove_all(embedded_dir);
@@ -310,6 +350,8 @@ int main(int argc, char** argv) {
   s.devices = env_int("BENCH_TSDB_DEVICES", 20);
   s.long_days = env_int("BENCH_TSDB_LONG_DAYS", 30);
   s.rounds = env_int("BENCH_TSDB_ROUNDS", 20);
+  s.year_days = env_int("BENCH_TSDB_YEAR_DAYS", 365);
+  if (const char* zone = std::getenv("BENCH_TSDB_ZONE"); zone && *zone) s.zone = zone;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -353,7 +395,9 @@ int main(int argc, char** argv) {
   }
 
   std::cout << "telemetry storage: " << s.devices << " devices x " << kMetrics << " metrics x " << s.hours
-            << " h at 1 Hz; long series " << s.long_days << " days; median of " << s.rounds << std::endl;
+            << " h at 1 Hz; long series " << s.long_days << " days; year series " << s.year_days
+            << " days every " << kYearStepSeconds << " s; factory zone " << s.zone << "; median of "
+            << s.rounds << std::endl;
   std::map<std::string, Figures> figures;
   for (const auto& engine : s.engines) {
     try {
@@ -395,5 +439,8 @@ int main(int argc, char** argv) {
   row(
       "7 d 15-min max, 10 series (ms)", [](const Figures& f) { return std::optional<double>(f.max15_7d_ms); },
       2);
+  row(
+      "daily avg over the year series (ms)",
+      [](const Figures& f) { return std::optional<double>(f.daily_year_ms); }, 2);
   return 0;
 }

@@ -147,7 +147,10 @@ class TelemetryStore {
 // Options of the embedded engine.
 struct EmbeddedOptions {
   std::filesystem::path directory;  // <data_dir>/tsdb; created if missing
-  // The IANA zone of a factory, for day rollups; "UTC" when unknown. Called rarely, cached.
+  // The IANA zone of a factory, for day rollups; "UTC" when unknown. Called rarely: when the
+  // factory's file is first opened (under the engine's lock) and before each apply_retention,
+  // which is how a changed zone is noticed. Day rollups serve only queries in the zone they were
+  // computed in, so a stale answer here costs speed, never correctness.
   std::function<std::string(const core::FactoryId&)> timezone_of;
   // fdatasync the write-ahead log before acknowledging (survives power loss, not only kill -9).
   bool sync_on_write = false;

@@ -385,6 +385,44 @@ TEST_P(TelemetryStoreConformance, DayBucketsInAHalfHourZone) {
             (std::vector<Point>{{base_ - kDayMs, 3}, {base_, 12}}));
 }
 
+// A day already compacted (flush) follows late points and overwrites like any other: in the
+// factory's own zone, on a 23-hour DST day and on a +05:30 day.
+TEST_P(TelemetryStoreConformance, CompactedDaysFollowLatePointsAndOverwrites) {
+  const std::int64_t d = detail::recent_change_day(3) * kDayMs;
+  for (const std::string prefix : {"berlin", "kolkata"}) {
+    auto f = factory(prefix);
+    const std::string tz = conformance_timezone_of(f);
+    // Berlin's spring-forward day [D-1 23:00Z, D 22:00Z); the Kolkata day from D-1 18:30Z.
+    const std::int64_t start = prefix == "berlin" ? d - kHourMs : d - 5 * kHourMs - 30 * kMinuteMs;
+    const std::int64_t next = prefix == "berlin" ? d + 22 * kHourMs : start + kDayMs;
+    write({batch(f, "m",
+                 {Reading{start + 2 * kHourMs, {Field{"e", 2}}},
+                  Reading{start + 5 * kHourMs, {Field{"e", 4}}}, Reading{next, {Field{"e", 100}}}})});
+    store_->flush();
+    EXPECT_EQ(only(agg(f, "m", {"e"}, start, next + kHourMs, kDayMs, Aggregate::kSum, tz)),
+              (std::vector<Point>{{start, 6}, {next, 100}}))
+        << tz;
+    // Late: a point earlier than the day's first, and a new value for its last.
+    write({batch(f, "m", {Reading{start + 5 * kHourMs, {Field{"e", 40}}}, Reading{start, {Field{"e", 1}}}})});
+    for (bool flushed : {false, true}) {
+      if (flushed) store_->flush();
+      const std::string when = tz + (flushed ? ", flushed" : ", not flushed");
+      EXPECT_EQ(only(agg(f, "m", {"e"}, start, next + kHourMs, kDayMs, Aggregate::kSum, tz)),
+                (std::vector<Point>{{start, 43}, {next, 100}}))
+          << when;
+      EXPECT_EQ(only(agg(f, "m", {"e"}, start, next, kDayMs, Aggregate::kFirst, tz)),
+                (std::vector<Point>{{start, 1}}))
+          << when;
+      EXPECT_EQ(only(agg(f, "m", {"e"}, start, next, kDayMs, Aggregate::kLast, tz)),
+                (std::vector<Point>{{start, 40}}))
+          << when;
+      EXPECT_EQ(only(agg(f, "m", {"e"}, start, next, kDayMs, Aggregate::kCount, tz)),
+                (std::vector<Point>{{start, 3}}))
+          << when;
+    }
+  }
+}
+
 TEST_P(TelemetryStoreConformance, LatestGivesTheNewestPointOfEachMetric) {
   auto f = factory("latest");
   write({batch(f, "d", {Reading{base_ + 5000, {Field{"b", 5}, Field{"a", 50}}}})});

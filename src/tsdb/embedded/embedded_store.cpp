@@ -8,8 +8,10 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/errors.hpp"
 #include "core/logging.hpp"
@@ -47,12 +49,35 @@ constexpr const char* kSelectRollups =
     "SELECT window_start, data FROM rollups_1m WHERE series_id = ? AND window_start >= ? AND window_start < "
     "? "
     "ORDER BY window_start";
+constexpr const char* kSelectDays =
+    "SELECT day_start, day_end, zone, points, min_value, max_value, sum_value, first_value, last_value "
+    "FROM rollups_1d WHERE series_id = ? AND day_start >= ? AND day_start < ? ORDER BY day_start";
+constexpr const char* kUpsertDay =
+    "INSERT OR REPLACE INTO rollups_1d (series_id, day_start, day_end, zone, points, min_value, max_value, "
+    "sum_value, first_value, last_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kDeleteDay = "DELETE FROM rollups_1d WHERE series_id = ? AND day_start = ?";
+constexpr const char* kDeleteSeriesDays = "DELETE FROM rollups_1d WHERE series_id = ?";
+constexpr const char* kDeleteAllDays = "DELETE FROM rollups_1d";
+constexpr const char* kDeleteMeta = "DELETE FROM meta WHERE key = ?";
+constexpr const char* kTrimDays = "DELETE FROM rollups_1d WHERE day_end <= ?";
+constexpr const char* kListHourDays =
+    "SELECT window_start FROM rollups_1h WHERE series_id = ? ORDER BY window_start";
+constexpr const char* kNextSeries = "SELECT id FROM series WHERE id >= ? ORDER BY id LIMIT 1";
+constexpr const char* kSelectMeta = "SELECT value FROM meta WHERE key = ?";
+constexpr const char* kUpsertMeta = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)";
+// The mark of a file whose day rollups are complete: the zone they were computed in and the
+// tz database version (a new version may move past day boundaries). A trigger removes it when
+// hourly rollups are written by an engine that does not maintain days (sqlite_file.cpp).
+constexpr const char* kDayRollupsKey = "day_rollups";
 
 // Timestamps beyond ±2^60 ms (36 million years) are refused on write and clipped from query
 // ranges, so window arithmetic can never overflow.
 constexpr std::int64_t kMaxAbsTs = std::int64_t{1} << 60;
 // Day buckets are computed up front, one zone conversion per day.
 constexpr std::int64_t kMaxDayBuckets = 200'000;
+// Day rollups missing from a file are built by the background thread a series at a time, in
+// slices of this length, so queries and compactions of the factory wait at most this long.
+constexpr auto kDayBuildSlice = std::chrono::milliseconds(50);
 
 // The coarsest stored summaries a query may read.
 enum class Level { kRaw, kMinutes, kHours };
@@ -85,6 +110,81 @@ struct FactoryState {
   StringMap<std::unique_ptr<DeviceState>> devices;
   std::vector<SeriesState*> dirty;  // series with a non-empty head
   std::int64_t series_count = 0;
+  // Guarded by db_mu: the zone day rollups are kept in, and whether every day with data has
+  // its rollup in that zone; while not, series from `days_next_series` on are still to build.
+  const date::time_zone* zone = nullptr;
+  bool days_complete = false;
+  std::int64_t days_next_series = 0;
+  bool days_wanted = false;  // guarded by the store's mutex: the background thread has days to build
+};
+
+// The calendar days of one zone as day buckets define them: a local day starts at the first
+// instant of its local midnight (the clock change itself when a change skips midnight), so it
+// lasts 23 or 25 hours across a DST change and starts at 18:30Z in Asia/Kolkata.
+class LocalDays {
+ public:
+  explicit LocalDays(const date::time_zone* zone) : zone_(zone) {}
+
+  date::local_days day_of(std::int64_t ts) const {
+    using std::chrono::milliseconds;
+    return date::floor<date::days>(zone_->to_local(date::sys_time<milliseconds>(milliseconds(ts))));
+  }
+
+  std::int64_t start(date::local_days day) const {
+    using std::chrono::milliseconds;
+    auto start = zone_->to_sys(date::local_time<milliseconds>(day), date::choose::earliest);
+    return start.time_since_epoch().count();
+  }
+
+  // [start, end) of the day holding `ts`: the latest day start at or before it, as a bucket
+  // lookup finds it (days skipped by a clock change have no length and hold nothing).
+  std::pair<std::int64_t, std::int64_t> around(std::int64_t ts) const {
+    date::local_days day = day_of(ts) + date::days(1);
+    while (start(day) > ts) day -= date::days(1);
+    while (start(day + date::days(1)) <= ts) day += date::days(1);
+    return {start(day), start(day + date::days(1))};
+  }
+
+ private:
+  const date::time_zone* zone_;
+};
+
+// Folds `s`, later than everything folded into `into` so far, into it.
+void fold(Summary& into, const Summary& s) {
+  if (into.count == 0) {
+    into.min = s.min;
+    into.max = s.max;
+    into.first = s.first;
+  } else {
+    into.min = std::min(into.min, s.min);
+    into.max = std::max(into.max, s.max);
+  }
+  into.last = s.last;
+  into.sum += s.sum;
+  into.count += s.count;
+}
+
+void fold(Summary& into, double v) {
+  fold(into, Summary{.start = 0, .count = 1, .min = v, .max = v, .sum = v, .first = v, .last = v});
+}
+
+// A transaction on one factory file, rolled back when left without commit().
+class Transaction {
+ public:
+  Transaction(SqliteFile& db, const char* begin) : db_(db) { db_.exec(begin); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  SqliteFile& db_;
+  bool done_ = false;
 };
 
 // Sorts by time and keeps the last written point of each timestamp.
@@ -171,22 +271,21 @@ class Bucketer {
  public:
   Bucketer(const AggregateQuery& query) : step_(query.interval_ms) {
     if (step_ != kDayMs) return;
-    const date::time_zone* zone = nullptr;
     try {
-      zone = date::locate_zone(query.timezone);
+      zone_ = date::locate_zone(query.timezone);
     } catch (const std::exception&) {
       throw core::Invalid("timezone", "is not a known IANA time zone");
     }
-    using std::chrono::milliseconds;
-    auto local = zone->to_local(date::sys_time<milliseconds>(milliseconds(query.from_ms)));
-    auto day = date::floor<date::days>(local);
-    while (true) {
-      auto start = zone->to_sys(date::local_time<milliseconds>(day), date::choose::earliest);
-      days_.push_back(start.time_since_epoch().count());
+    LocalDays days(zone_);
+    for (date::local_days day = days.day_of(query.from_ms);; day += date::days(1)) {
+      days_.push_back(days.start(day));
       if (days_.back() >= query.to_ms) break;
-      day += date::days(1);
     }
   }
+
+  // Day buckets only: the zone, and the bucket starts; the last one lies at or after the range.
+  const date::time_zone* zone() const { return zone_; }
+  const std::vector<std::int64_t>& day_starts() const { return days_; }
 
   std::int64_t start_of(std::int64_t ts) const {
     if (days_.empty()) return floor_to(ts, step_);
@@ -202,6 +301,7 @@ class Bucketer {
 
  private:
   std::int64_t step_;
+  const date::time_zone* zone_ = nullptr;
   std::vector<std::int64_t> days_;
 };
 
@@ -390,8 +490,14 @@ class EmbeddedStore final : public TelemetryStore {
       if (snap.ids[m] != 0) {
         Folder folder(bucketer);
         std::lock_guard db_lock(snap.factory->db_mu);
-        aggregate_series(*snap.factory, snap.ids[m], snap.heads[m], query.from_ms, query.to_ms, level,
-                         folder);
+        SqliteFile& db = *snap.factory->db;
+        Transaction read(db, "BEGIN");
+        if (query.interval_ms == kDayMs) {
+          aggregate_days(db, snap.ids[m], snap.heads[m], query.from_ms, query.to_ms, level, bucketer, folder);
+        } else {
+          aggregate_series(db, snap.ids[m], snap.heads[m], query.from_ms, query.to_ms, level, folder);
+        }
+        read.commit();
         series.points = folder.finish(query.aggregate);
       }
       out.push_back(std::move(series));
@@ -419,9 +525,13 @@ class EmbeddedStore final : public TelemetryStore {
 
   void apply_retention(const core::FactoryId& factory_id, const RetentionPolicy& policy,
                        std::int64_t now_ms) override {
+    // The factory's zone is looked up again here (a few times a day), before any lock: the
+    // lookup may ask the metadata database.
+    const date::time_zone* zone = zone_of(factory_id);
     std::lock_guard lock(mu_);
     FactoryState* factory = factory_locked(factory_id.str(), false);
     if (!factory) return;
+    use_zone_locked(*factory, zone);
     flush_locked();
     std::lock_guard db_lock(factory->db_mu);
     SqliteFile& db = *factory->db;
@@ -432,6 +542,8 @@ class EmbeddedStore final : public TelemetryStore {
       trim(db, "raw_blocks", raw_cut, kWindowMs, 0);
       trim(db, "rollups_1m", rollup_cut, kWindowMs, kMinuteMs);
       trim(db, "rollups_1h", rollup_cut, kDayMs, kHourMs);
+      // A day keeps its rollup until it has ended by the cut, as an hour does.
+      StatementUse(db, kTrimDays).bind(1, rollup_cut).step();
       db.exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -469,6 +581,11 @@ class EmbeddedStore final : public TelemetryStore {
     std::lock_guard lock(mu_);
     flush_locked();
     for (auto& [id, factory] : factories_) {
+      // Day rollups still to build are finished here, so flushed data is in its final form.
+      if (factory->days_wanted) {
+        build_days(*factory, std::chrono::steady_clock::time_point::max());
+        factory->days_wanted = false;
+      }
       std::lock_guard db_lock(factory->db_mu);
       factory->db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     }
@@ -531,13 +648,77 @@ class EmbeddedStore final : public TelemetryStore {
     return snap;
   }
 
+  // Folds one series into local days, in time order. A day stored in rollups_1d in the query's
+  // zone, with the bounds the query's days have, answers a whole day of [from, to) without
+  // unflushed points; every other day (the range's partial first and last days, days with
+  // unflushed points, days not stored, or stored in another zone or under other tz rules) is
+  // folded by aggregate_series, a run of consecutive days at a time. The caller holds a read
+  // transaction.
+  void aggregate_days(SqliteFile& db, std::int64_t id, const std::vector<Point>& head, std::int64_t from,
+                      std::int64_t to, Level level, const Bucketer& bucketer, Folder& folder) {
+    const std::vector<std::int64_t>& starts = bucketer.day_starts();
+    struct StoredDay {
+      std::int64_t end = 0;
+      Summary summary;
+    };
+    std::vector<StoredDay> stored;
+    {
+      const std::string& zone = bucketer.zone()->name();
+      StatementUse rows(db, kSelectDays);
+      rows.bind(1, id).bind(2, starts.front()).bind(3, to);
+      while (rows.step()) {
+        if (rows.text(2) != zone) continue;
+        stored.push_back(StoredDay{.end = rows.int64(1),
+                                   .summary = Summary{.start = rows.int64(0),
+                                                      .count = rows.int64(3),
+                                                      .min = rows.real(4),
+                                                      .max = rows.real(5),
+                                                      .sum = rows.real(6),
+                                                      .first = rows.real(7),
+                                                      .last = rows.real(8)}});
+      }
+    }
+    std::optional<std::pair<std::int64_t, std::int64_t>> run;  // [from, to) not answered by stored days
+    auto fold_run = [&] {
+      if (!run) return;
+      auto lo = std::lower_bound(head.begin(), head.end(), run->first,
+                                 [](const Point& p, std::int64_t t) { return p.ts_ms < t; });
+      auto hi = std::lower_bound(lo, head.end(), run->second,
+                                 [](const Point& p, std::int64_t t) { return p.ts_ms < t; });
+      aggregate_series(db, id, std::vector<Point>(lo, hi), run->first, run->second, level, folder);
+      run.reset();
+    };
+    // Where the first local midnight lies after `from` (a clock change at midnight), the points
+    // before it belong to the first bucket all the same.
+    if (from < starts.front()) run.emplace(from, std::min(starts.front(), to));
+    std::size_t k = 0;
+    for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
+      const std::int64_t start = starts[i];
+      const std::int64_t end = starts[i + 1];
+      if (start >= end) continue;  // a day skipped by a clock change
+      while (k < stored.size() && stored[k].summary.start < start) ++k;
+      auto first_head = std::lower_bound(head.begin(), head.end(), start,
+                                         [](const Point& p, std::int64_t t) { return p.ts_ms < t; });
+      bool unflushed = first_head != head.end() && first_head->ts_ms < end;
+      if (start >= from && end <= to && !unflushed && k < stored.size() && stored[k].summary.start == start &&
+          stored[k].end == end) {
+        fold_run();
+        folder.add(stored[k].summary);
+        continue;
+      }
+      if (!run) run.emplace(std::max(start, from), std::min(end, to));
+      run->second = std::min(end, to);
+    }
+    fold_run();
+  }
+
   // Folds one series into buckets window by window, in time order. Within a window without
   // unflushed points, whole hours of [from, to) come from hourly rollups (when `level` is
   // kHours), whole minutes from minute rollups, and the unaligned rest from raw points. Windows
-  // with unflushed points, and every window at level kRaw, are read from raw points.
-  void aggregate_series(FactoryState& factory, std::int64_t id, const std::vector<Point>& head,
-                        std::int64_t from, std::int64_t to, Level level, Folder& folder) {
-    SqliteFile& db = *factory.db;
+  // with unflushed points, and every window at level kRaw, are read from raw points. The caller
+  // holds a read transaction.
+  void aggregate_series(SqliteFile& db, std::int64_t id, const std::vector<Point>& head, std::int64_t from,
+                        std::int64_t to, Level level, Folder& folder) {
     std::int64_t first_window = floor_to(from, kWindowMs);
     std::map<std::int64_t, std::vector<std::uint8_t>> minutes;
     std::map<std::int64_t, std::vector<Summary>> hours;  // by window
@@ -546,72 +727,65 @@ class EmbeddedStore final : public TelemetryStore {
     for (const Point& p : head) windows.push_back(floor_to(p.ts_ms, kWindowMs));
     windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
     auto partial = [&](std::int64_t w) { return w < from || w + kWindowMs > to; };
-    db.exec("BEGIN");
-    try {
-      if (level == Level::kHours) {
-        StatementUse rows(db, kSelectHourRollups);
-        rows.bind(1, id).bind(2, floor_to(from, kDayMs)).bind(3, to);
-        std::vector<Summary> day;
-        while (rows.step()) {
-          day.clear();
-          decode_summaries(rows.blob(1), day);
-          for (const Summary& s : day) {
-            if (s.start >= first_window && s.start < to) hours[floor_to(s.start, kWindowMs)].push_back(s);
-          }
+    if (level == Level::kHours) {
+      StatementUse rows(db, kSelectHourRollups);
+      rows.bind(1, id).bind(2, floor_to(from, kDayMs)).bind(3, to);
+      std::vector<Summary> day;
+      while (rows.step()) {
+        day.clear();
+        decode_summaries(rows.blob(1), day);
+        for (const Summary& s : day) {
+          if (s.start >= first_window && s.start < to) hours[floor_to(s.start, kWindowMs)].push_back(s);
         }
       }
-      if (level == Level::kMinutes) {
-        StatementUse rows(db, kSelectRollups);
-        rows.bind(1, id).bind(2, first_window).bind(3, to);
-        while (rows.step()) {
-          auto blob = rows.blob(1);
-          minutes.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
-        }
-      } else if (level == Level::kHours) {
-        // With hourly rollups, minutes only fill the unaligned edges of the range.
-        for (std::int64_t w : {first_window, floor_to(to - 1, kWindowMs)}) {
-          if (!partial(w) || minutes.contains(w)) continue;
-          StatementUse row(db, kSelectRollup);
-          row.bind(1, id).bind(2, w);
-          if (row.step()) {
-            auto blob = row.blob(0);
-            minutes.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
-          }
+    }
+    if (level == Level::kMinutes) {
+      StatementUse rows(db, kSelectRollups);
+      rows.bind(1, id).bind(2, first_window).bind(3, to);
+      while (rows.step()) {
+        auto blob = rows.blob(1);
+        minutes.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
+      }
+    } else if (level == Level::kHours) {
+      // With hourly rollups, minutes only fill the unaligned edges of the range.
+      for (std::int64_t w : {first_window, floor_to(to - 1, kWindowMs)}) {
+        if (!partial(w) || minutes.contains(w)) continue;
+        StatementUse row(db, kSelectRollup);
+        row.bind(1, id).bind(2, w);
+        if (row.step()) {
+          auto blob = row.blob(0);
+          minutes.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
         }
       }
-      if (level == Level::kRaw) {
-        StatementUse rows(db, kSelectBlocks);
-        rows.bind(1, id).bind(2, first_window).bind(3, to);
-        while (rows.step()) {
-          auto blob = rows.blob(1);
-          raws.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
-        }
-      } else {
-        // List windows from the index alone; fetch only the blocks rollups cannot replace.
-        std::vector<std::int64_t> needed;
-        {
-          StatementUse list(db, kListBlocks);
-          list.bind(1, id).bind(2, first_window).bind(3, to);
-          while (list.step()) {
-            std::int64_t w = list.int64(0);
-            bool in_head = std::binary_search(windows.begin(), windows.end(), w);
-            bool covered = level == Level::kHours ? hours.contains(w) : minutes.contains(w);
-            if (partial(w) || in_head || !covered) needed.push_back(w);
-          }
-        }
-        for (std::int64_t w : needed) {
-          StatementUse row(db, kSelectBlock);
-          row.bind(1, id).bind(2, w);
-          if (row.step()) {
-            auto blob = row.blob(0);
-            raws.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
-          }
+    }
+    if (level == Level::kRaw) {
+      StatementUse rows(db, kSelectBlocks);
+      rows.bind(1, id).bind(2, first_window).bind(3, to);
+      while (rows.step()) {
+        auto blob = rows.blob(1);
+        raws.emplace(rows.int64(0), std::vector<std::uint8_t>(blob.begin(), blob.end()));
+      }
+    } else {
+      // List windows from the index alone; fetch only the blocks rollups cannot replace.
+      std::vector<std::int64_t> needed;
+      {
+        StatementUse list(db, kListBlocks);
+        list.bind(1, id).bind(2, first_window).bind(3, to);
+        while (list.step()) {
+          std::int64_t w = list.int64(0);
+          bool in_head = std::binary_search(windows.begin(), windows.end(), w);
+          bool covered = level == Level::kHours ? hours.contains(w) : minutes.contains(w);
+          if (partial(w) || in_head || !covered) needed.push_back(w);
         }
       }
-      db.exec("COMMIT");
-    } catch (...) {
-      sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
+      for (std::int64_t w : needed) {
+        StatementUse row(db, kSelectBlock);
+        row.bind(1, id).bind(2, w);
+        if (row.step()) {
+          auto blob = row.blob(0);
+          raws.emplace(w, std::vector<std::uint8_t>(blob.begin(), blob.end()));
+        }
+      }
     }
     for (const auto& [w, blob] : minutes) windows.push_back(w);
     for (const auto& [w, list] : hours) windows.push_back(w);
@@ -746,10 +920,29 @@ class EmbeddedStore final : public TelemetryStore {
     auto it = factories_.find(id);
     if (it != factories_.end()) return it->second.get();
     auto path = options_.directory / (id + ".db");
-    if (!create && !std::filesystem::exists(path)) return nullptr;
+    const bool exists = std::filesystem::exists(path);
+    if (!create && !exists) return nullptr;
     auto factory = std::make_unique<FactoryState>();
     factory->id = id;
     factory->db = std::make_unique<SqliteFile>(path);
+    factory->zone = zone_of(core::FactoryId(id));
+    if (!exists) {
+      // A new file has no day to build.
+      write_day_mark(*factory);
+      factory->days_complete = true;
+    } else {
+      StatementUse mark(*factory->db, kSelectMeta);
+      mark.bind(1, std::string(kDayRollupsKey));
+      factory->days_complete = mark.step() && mark.text(0) == day_mark(*factory);
+    }
+    if (!factory->days_complete) {
+      // Days kept in another zone, or left stale by an engine that did not maintain them, must
+      // not answer queries: they are dropped and built again.
+      log::info("telemetry day rollups will be built", {{"factory", std::string_view(id)}});
+      factory->db->exec(kDeleteAllDays);
+      factory->days_wanted = true;
+      cv_.notify_all();
+    }
     StatementUse rows(*factory->db, kLoadSeries);
     while (rows.step()) {
       DeviceState& device = device_locked(*factory, rows.text(1));
@@ -836,7 +1029,9 @@ class EmbeddedStore final : public TelemetryStore {
       SqliteFile& db = *factory->db;
       db.exec("BEGIN IMMEDIATE");
       try {
-        for (SeriesState* series : factory->dirty) flush_series(db, *series);
+        for (SeriesState* series : factory->dirty) flush_series(*factory, *series);
+        // Writing hourly rollups removed the mark (the trigger); days are maintained, so it holds.
+        if (factory->days_complete) write_day_mark(*factory);
         db.exec("COMMIT");
       } catch (...) {
         sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -855,9 +1050,12 @@ class EmbeddedStore final : public TelemetryStore {
     last_flush_ = std::chrono::steady_clock::now();
   }
 
-  void flush_series(SqliteFile& db, SeriesState& series) {
+  void flush_series(FactoryState& factory, SeriesState& series) {
+    SqliteFile& db = *factory.db;
     normalise(series.head);
     const std::vector<Point>& head = series.head;
+    const LocalDays local_days(factory.zone);
+    std::vector<std::pair<std::int64_t, std::int64_t>> days;  // the local days of the new points
     std::vector<Point> fresh;
     Columns existing;
     std::size_t i = 0;
@@ -865,6 +1063,11 @@ class EmbeddedStore final : public TelemetryStore {
       std::int64_t w = floor_to(head[i].ts_ms, kWindowMs);
       fresh.clear();
       while (i < head.size() && head[i].ts_ms < w + kWindowMs) fresh.push_back(head[i++]);
+      for (std::size_t k = 0; k < fresh.size();) {
+        auto local = local_days.around(fresh[k].ts_ms);
+        if (days.empty() || days.back().first != local.first) days.push_back(local);
+        while (k < fresh.size() && fresh[k].ts_ms < local.second) ++k;
+      }
       existing.clear();
       {
         StatementUse row(db, kSelectBlock);
@@ -904,6 +1107,9 @@ class EmbeddedStore final : public TelemetryStore {
           .bind(3, std::span<const std::uint8_t>(day_blob))
           .step();
     }
+    // Each local day that received points is folded again from the rollups just written, so
+    // late points and overwrites reach it as they reach the hours.
+    for (const auto& [start, end] : days) store_day(factory, series.id, start, end);
     if (series.has_last) {
       StatementUse(db, kUpdateLast)
           .bind(1, series.last_ts)
@@ -913,20 +1119,229 @@ class EmbeddedStore final : public TelemetryStore {
     }
   }
 
+  // The factory's zone (UTC when unknown or not a zone of the tz database).
+  const date::time_zone* zone_of(const core::FactoryId& factory) {
+    std::string name = "UTC";
+    if (options_.timezone_of) {
+      try {
+        name = options_.timezone_of(factory);
+      } catch (const std::exception& e) {
+        log::warn("factory time zone unavailable; day rollups use UTC until it is",
+                  {{"factory", factory.str()}, {"error", e.what()}});
+      }
+    }
+    try {
+      return date::locate_zone(name);
+    } catch (const std::exception&) {
+      log::warn("factory time zone unknown; day rollups use UTC",
+                {{"factory", factory.str()}, {"zone", std::string_view(name)}});
+      return date::locate_zone("UTC");
+    }
+  }
+
+  // Keeps day rollups in `zone` from now on; when it is another zone than before, every day is
+  // built again in the background (queries in the new zone meanwhile fold the days not built
+  // yet from the hourly and minute rollups).
+  void use_zone_locked(FactoryState& factory, const date::time_zone* zone) {
+    std::lock_guard db_lock(factory.db_mu);
+    if (factory.zone == zone) return;
+    log::info("factory time zone changed; telemetry day rollups will be rebuilt",
+              {{"factory", std::string_view(factory.id)},
+               {"from", std::string_view(factory.zone->name())},
+               {"to", std::string_view(zone->name())}});
+    // The days of the old zone are dropped rather than ignored: kept unmaintained, they would be
+    // stale should the zone change back.
+    Transaction write(*factory.db, "BEGIN IMMEDIATE");
+    factory.db->exec(kDeleteAllDays);
+    StatementUse(*factory.db, kDeleteMeta).bind(1, std::string(kDayRollupsKey)).step();
+    write.commit();
+    factory.zone = zone;
+    factory.days_complete = false;
+    factory.days_next_series = 0;
+    factory.days_wanted = true;
+    cv_.notify_all();
+  }
+
+  static std::string day_mark(const FactoryState& factory) {
+    return factory.zone->name() + " " + date::get_tzdb().version;
+  }
+
+  static void write_day_mark(FactoryState& factory) {
+    StatementUse(*factory.db, kUpsertMeta)
+        .bind(1, std::string(kDayRollupsKey))
+        .bind(2, day_mark(factory))
+        .step();
+  }
+
+  // Folds the raw points of [lo, hi) of one series into `into`, in time order.
+  static void fold_raw(SqliteFile& db, std::int64_t id, std::int64_t lo, std::int64_t hi, Summary& into) {
+    if (lo >= hi) return;
+    StatementUse rows(db, kSelectBlocks);
+    rows.bind(1, id).bind(2, floor_to(lo, kWindowMs)).bind(3, hi);
+    Columns points;
+    while (rows.step()) {
+      points.clear();
+      decode(rows.blob(1), points);
+      for (std::size_t i = 0; i < points.size(); ++i) {
+        if (points.ts[i] >= lo && points.ts[i] < hi) fold(into, points.values[i]);
+      }
+    }
+  }
+
+  // Folds the summaries starting in [lo, hi) of one series into `into`, in time order, from
+  // `sql`: minute rollups (rows of 2-hour windows) or hourly ones (rows of UTC days).
+  static void fold_rollups(SqliteFile& db, const char* sql, std::int64_t row_span, std::int64_t id,
+                           std::int64_t lo, std::int64_t hi, Summary& into) {
+    if (lo >= hi) return;
+    StatementUse rows(db, sql);
+    rows.bind(1, id).bind(2, floor_to(lo, row_span)).bind(3, hi);
+    std::vector<Summary> summaries;
+    while (rows.step()) {
+      summaries.clear();
+      decode_summaries(rows.blob(1), summaries);
+      for (const Summary& s : summaries) {
+        if (s.start >= lo && s.start < hi) fold(into, s);
+      }
+    }
+  }
+
+  // The summary of [start, end) of one series from what is stored: whole hours from hourly
+  // rollups, whole minutes at the edges from minute rollups (days of +05:30 zones), and the
+  // rest from raw points (zones whose offset is not whole minutes), in time order, as queries
+  // fold them.
+  static Summary summarise_day(SqliteFile& db, std::int64_t id, std::int64_t start, std::int64_t end) {
+    const std::int64_t m_lo = std::min(floor_to(start + kMinuteMs - 1, kMinuteMs), end);
+    const std::int64_t m_hi = std::max(floor_to(end, kMinuteMs), m_lo);
+    const std::int64_t h_lo = std::min(floor_to(m_lo + kHourMs - 1, kHourMs), m_hi);
+    const std::int64_t h_hi = std::max(floor_to(m_hi, kHourMs), h_lo);
+    Summary day{.start = start};
+    fold_raw(db, id, start, m_lo, day);
+    fold_rollups(db, kSelectRollups, kWindowMs, id, m_lo, h_lo, day);
+    fold_rollups(db, kSelectHourRollups, kDayMs, id, h_lo, h_hi, day);
+    fold_rollups(db, kSelectRollups, kWindowMs, id, h_hi, m_hi, day);
+    fold_raw(db, id, m_hi, end, day);
+    return day;
+  }
+
+  // Stores the rollup of the local day [start, end) of one series, in the factory's zone.
+  static void store_day(FactoryState& factory, std::int64_t id, std::int64_t start, std::int64_t end) {
+    Summary day = summarise_day(*factory.db, id, start, end);
+    if (day.count == 0) {
+      StatementUse(*factory.db, kDeleteDay).bind(1, id).bind(2, start).step();
+      return;
+    }
+    StatementUse(*factory.db, kUpsertDay)
+        .bind(1, id)
+        .bind(2, start)
+        .bind(3, end)
+        .bind(4, factory.zone->name())
+        .bind(5, day.count)
+        .bind(6, day.min)
+        .bind(7, day.max)
+        .bind(8, day.sum)
+        .bind(9, day.first)
+        .bind(10, day.last)
+        .step();
+  }
+
+  // Replaces every day rollup of one series by days of the factory's zone: the local days
+  // overlapping each UTC day that has hourly rollups (hourly rollups cover all stored data).
+  static void rebuild_days(FactoryState& factory, std::int64_t id) {
+    SqliteFile& db = *factory.db;
+    const LocalDays local_days(factory.zone);
+    std::vector<std::pair<std::int64_t, std::int64_t>> days;
+    {
+      StatementUse rows(db, kListHourDays);
+      rows.bind(1, id);
+      while (rows.step()) {
+        const std::int64_t utc_day = rows.int64(0);
+        for (std::int64_t t = utc_day; t < utc_day + kDayMs;) {
+          auto day = local_days.around(t);
+          if (days.empty() || days.back().first < day.first) days.push_back(day);
+          t = day.second;
+        }
+      }
+    }
+    StatementUse(db, kDeleteSeriesDays).bind(1, id).step();
+    for (const auto& [start, end] : days) store_day(factory, id, start, end);
+  }
+
+  // Builds the day rollups a file lacks, a series at a time, until `deadline`; true once the
+  // factory's days are complete (then the file is marked so). Takes the factory's db_mu.
+  static bool build_days(FactoryState& factory, std::chrono::steady_clock::time_point deadline) {
+    std::lock_guard db_lock(factory.db_mu);
+    if (factory.days_complete) return true;
+    SqliteFile& db = *factory.db;
+    std::int64_t next = factory.days_next_series;
+    bool complete = false;
+    Transaction write(db, "BEGIN IMMEDIATE");
+    while (true) {
+      std::optional<std::int64_t> id;
+      {
+        StatementUse row(db, kNextSeries);
+        row.bind(1, next);
+        if (row.step()) id = row.int64(0);
+      }
+      if (!id) {
+        write_day_mark(factory);
+        complete = true;
+        break;
+      }
+      rebuild_days(factory, *id);
+      next = *id + 1;
+      if (std::chrono::steady_clock::now() >= deadline) break;
+    }
+    write.commit();
+    factory.days_next_series = next;
+    factory.days_complete = complete;
+    if (complete) log::info("telemetry day rollups built", {{"factory", std::string_view(factory.id)}});
+    return complete;
+  }
+
+  // Builds missing day rollups for one factory for a slice of time, outside the store's mutex.
+  // Returns with the mutex held again.
+  void build_days_slice(std::unique_lock<std::mutex>& lock) {
+    FactoryState* factory = nullptr;
+    for (auto& [id, state] : factories_) {
+      if (state->days_wanted) factory = state.get();
+    }
+    if (!factory) return;
+    lock.unlock();
+    try {
+      build_days(*factory, std::chrono::steady_clock::now() + kDayBuildSlice);
+    } catch (const std::exception& e) {
+      log::warn("building telemetry day rollups failed; retrying later", {{"error", e.what()}});
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(kFlushEverySeconds));
+      return;
+    }
+    lock.lock();
+    // Checked under both locks: a zone change in between wants the days again.
+    std::lock_guard db_lock(factory->db_mu);
+    if (factory->days_complete) factory->days_wanted = false;
+  }
+
+  bool days_wanted_locked() const {
+    return std::any_of(factories_.begin(), factories_.end(),
+                       [](const auto& entry) { return entry.second->days_wanted; });
+  }
+
   void run_flusher() {
     std::unique_lock lock(mu_);
     while (!stop_) {
-      cv_.wait_for(lock, std::chrono::seconds(1));
+      // Sleeps between compactions, but not while day rollups remain to be built.
+      if (!days_wanted_locked()) cv_.wait_for(lock, std::chrono::seconds(1));
       if (stop_) break;
-      if (head_points_ == 0 ||
-          std::chrono::steady_clock::now() - last_flush_ < std::chrono::seconds(kFlushEverySeconds))
-        continue;
-      try {
-        flush_locked();
-      } catch (const std::exception& e) {
-        log::warn("telemetry compaction failed; retrying later", {{"error", e.what()}});
-        last_flush_ = std::chrono::steady_clock::now();
+      if (head_points_ > 0 &&
+          std::chrono::steady_clock::now() - last_flush_ >= std::chrono::seconds(kFlushEverySeconds)) {
+        try {
+          flush_locked();
+        } catch (const std::exception& e) {
+          log::warn("telemetry compaction failed; retrying later", {{"error", e.what()}});
+          last_flush_ = std::chrono::steady_clock::now();
+        }
       }
+      if (!stop_) build_days_slice(lock);
     }
   }
 

@@ -1,7 +1,8 @@
 // The embedded telemetry engine: one SQLite file per factory under the store directory, holding
-// compressed two-hour raw blocks, one-minute and hourly rollup blocks per series, fed from in-memory
-// heads that a write-ahead log makes durable. Thread-safe. Open it once per process (the
-// write-ahead log is not shared between instances); it flushes its heads when destroyed.
+// compressed two-hour raw blocks, one-minute and hourly rollup blocks and daily rollups (local days
+// of the factory's zone) per series, fed from in-memory heads that a write-ahead log makes
+// durable. Thread-safe. Open it once per process (the write-ahead log is not shared between
+// instances); it flushes its heads when destroyed.
 #pragma once
 
 #include "tsdb/store.hpp"

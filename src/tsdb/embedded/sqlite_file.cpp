@@ -34,6 +34,30 @@ CREATE TABLE IF NOT EXISTS rollups_1h (
   data BLOB NOT NULL,
   PRIMARY KEY (series_id, window_start)
 );
+CREATE TABLE IF NOT EXISTS rollups_1d (
+  series_id INTEGER NOT NULL,
+  day_start INTEGER NOT NULL,
+  day_end INTEGER NOT NULL,
+  zone TEXT NOT NULL,
+  points INTEGER NOT NULL,
+  min_value REAL NOT NULL,
+  max_value REAL NOT NULL,
+  sum_value REAL NOT NULL,
+  first_value REAL NOT NULL,
+  last_value REAL NOT NULL,
+  PRIMARY KEY (series_id, day_start)
+);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+-- Whoever writes hourly rollups without maintaining day rollups (an engine of an earlier
+-- version opening this file) removes the mark that says the day rollups are complete, so the
+-- next engine that maintains them rebuilds them instead of trusting stale days.
+CREATE TRIGGER IF NOT EXISTS hour_rollups_written AFTER INSERT ON rollups_1h
+BEGIN
+  DELETE FROM meta WHERE key = 'day_rollups';
+END;
 )sql";
 
 }  // namespace
