@@ -40,6 +40,9 @@ export FACTORYOPS_HTTP_PORT=$port FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_D
 export FACTORYOPS_E2E_FACTORY=e2e FACTORYOPS_E2E_EMAIL=admin@e2e.example \
   FACTORYOPS_E2E_SECRETS_FILE="$logs/secrets.txt" \
   FACTORYOPS_E2E_PASSWORD="$admin_password"
+# The dashboard test runs `factoryops simulate` with the settings above (same metadata database,
+# same broker); its output goes next to the server's log, so the log scan checks it too.
+export FACTORYOPS_E2E_BINARY="$binary" FACTORYOPS_E2E_LOG_DIR="$logs"
 
 pid=
 cleanup() {
