@@ -16,25 +16,10 @@
 #include "auth_support.hpp"
 #include "harness/mariadb.hpp"
 #include "harness/services.hpp"
+#include "harness/wait.hpp"
 
 namespace factoryops::testing {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return predicate();
-}
 
 // The value of mqtt_messages_total{kind="telemetry",result="processed"} on a server.
 double processed_messages(FactoryopsServer& server) {

@@ -11,27 +11,12 @@
 
 #include "auth_support.hpp"
 #include "harness/services.hpp"
+#include "harness/wait.hpp"
 
 extern char** environ;
 
 namespace factoryops::testing {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return predicate();
-}
 
 // The simulator's last line over MQTT: "simulate: done in 4.0 s: N messages, N readings, N values,
 // N readings/s, N values/s, N refused, N errors".
