@@ -14,10 +14,11 @@ rounds=${BENCH_ROUNDS:-3}
 source bench/lib.sh
 bench_begin http
 
-# factoryops on the embedded default, release build.
+# factoryops on the embedded default, release build; the HTTP API alone, so no broker provisions
+# the benchmark's machines.
 fo_port=$(free_port)
 FACTORYOPS_HTTP_PORT=$fo_port FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_DATA_DIR="$work/data" \
-  FACTORYOPS_LOG_LEVEL=warning FACTORYOPS_JWT_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+  FACTORYOPS_MQTT_PROVISIONING=off FACTORYOPS_LOG_LEVEL=warning FACTORYOPS_JWT_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   build/factoryops serve --roles=api >"$work/factoryops.log" 2>&1 &
 pids+=($!)
 

@@ -22,7 +22,8 @@ telemetry_password="bench-telemetry-$(random_hex 16)"
 port=$(free_port)
 fo_env=(env FACTORYOPS_DATA_DIR="$work/data" FACTORYOPS_LOG_LEVEL=warning FACTORYOPS_HTTP_PORT="$port"
   FACTORYOPS_HTTP_ADDRESS=127.0.0.1 FACTORYOPS_JWT_SECRET="bench-$(random_hex 16)"
-  FACTORYOPS_MQTT_AUTH_SECRET="$secret" FACTORYOPS_MQTT_PASSWORD="$telemetry_password")
+  FACTORYOPS_MQTT_AUTH_SECRET="$secret" FACTORYOPS_MQTT_PASSWORD="$telemetry_password"
+  FACTORYOPS_MQTT_PROVISIONING=off)
 "${fo_env[@]}" "$fo" serve --roles=api >"$work/factoryops.log" 2>&1 &
 pids+=($!)
 base="http://127.0.0.1:$port"
@@ -35,9 +36,9 @@ echo "$password" | "${fo_env[@]}" "$fo" admin create-user --factory bench --emai
   --role super_admin --name Owner >/dev/null
 token=$(curl -fsS -H 'Content-Type: application/json' \
   -d "{\"factory_id\":\"bench\",\"email\":\"owner@bench.example\",\"password\":\"$password\"}" \
-  "$base/api/v1/auth/login" | jq -r .access_token)
+  "$base/api/v1/auth/login" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 key=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
-  -d '{"device_id":"press-1","name":"Press 1"}' "$base/api/v1/devices" | jq -r .api_key)
+  -d '{"device_id":"press-1","name":"Press 1"}' "$base/api/v1/devices" | sed -E 's/.*"api_key":"([^"]+)".*/\1/')
 
 authn_body="{\"username\":\"$key\",\"password\":\"$key\",\"clientid\":\"press-1\",\"peerhost\":\"10.0.0.7\"}"
 authz_body="{\"username\":\"$key\",\"clientid\":\"press-1\",\"peerhost\":\"10.0.0.7\",\"action\":\"publish\",\"topic\":\"factories/bench/devices/press-1/telemetry\"}"
