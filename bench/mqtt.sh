@@ -41,7 +41,9 @@ allow_anonymous false
 plugin $plugin
 plugin_opt_config_file $work/mosquitto/dynamic-security.json
 persistence false
-max_queued_messages 1000000
+# Unlimited queues: a backlog the subscriber has not taken yet is kept, not dropped, so what
+# is counted as lost was really lost.
+max_queued_messages 0
 max_inflight_messages 1000
 user $(id -un)
 log_dest stderr
@@ -130,18 +132,38 @@ null_pid=$!
 pids+=("$null_pid")
 sleep 1
 read -r null_acked null_seconds null_errors < <(simulate 0 "$duration")
-sleep 2
+# As for FactoryOps: the broker's backlog is waited for, until nothing moves for 3 s.
+null_drain_start=$(date +%s.%N)
+null_received=$(wc -l <"$work/null.out")
+last=-1
+still=0
+while [ "$null_received" -lt "$null_acked" ] && [ "$still" -lt 30 ]; do
+  sleep 0.1
+  null_received=$(wc -l <"$work/null.out")
+  if [ "$null_received" -eq "$last" ]; then still=$((still + 1)); else still=0; last=$null_received; fi
+done
+null_drain=$(awk -v a="$(date +%s.%N)" -v b="$null_drain_start" 'BEGIN {printf "%.1f", a - b}')
 kill -TERM "$null_pid" 2>/dev/null || true
 wait "$null_pid" 2>/dev/null || true
 null_received=$(wc -l <"$work/null.out")
-null_rate=$(awk -v n="$null_received" -v s="$null_seconds" 'BEGIN {printf "%d", n / (s + 2)}')
-echo "null subscriber: $null_acked acknowledged, $null_received received ($null_rate/s), publish errors $null_errors"
+null_rate=$(awk -v n="$null_received" -v s="$null_seconds" -v d="$null_drain" 'BEGIN {printf "%d", n / (s + d)}')
+echo "null subscriber: $null_acked acknowledged, $null_received received (the backlog drained ${null_drain}s" \
+  "after the run: $null_rate/s), publish errors $null_errors"
 ratio=$(awk -v a="$ours" -v b="$null_rate" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 echo "  ratio factoryops/null: $ratio (target >= 0.8); target >= 30000 readings/s stored"
 
 # 3. Publish-to-queryable latency at half the sustained rate.
 serve api,telemetry
 mqtt_ready
+# The broker kept what phase 2 published for the telemetry role's session: that backlog is
+# taken first, so latency is measured in the steady state that follows.
+last=-1
+still=0
+while [ "$still" -lt 20 ]; do
+  sleep 0.1
+  now=$(processed)
+  if [ "$now" -eq "$last" ]; then still=$((still + 1)); else still=0; last=$now; fi
+done
 password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "$password" | "${fo_env[@]}" "$fo" admin create-user --factory bench --email bench@bench.example \
   --role super_admin --name "Bench" >/dev/null
@@ -156,9 +178,9 @@ simulate "$half" $((duration / 2 + 30)) >/dev/null &
 load_pid=$!
 pids+=("$load_pid")
 sleep 5
-read -r p50 p99 samples < <(/usr/bin/python3 bench/mqtt_probe.py 127.0.0.1 "$mq_port" "$probe_key" bench probe \
+read -r p50 p99 samples late < <(/usr/bin/python3 bench/mqtt_probe.py 127.0.0.1 "$mq_port" "$probe_key" bench probe \
   "http://127.0.0.1:$fo_port" "$token" "$probes" | tail -1)
 kill -TERM "$load_pid" 2>/dev/null || true
 wait "$load_pid" 2>/dev/null || true
 echo "publish to queryable at $half readings/s per machine ($(awk -v r="$half" -v k="$devices" 'BEGIN {printf "%d", r * k}')/s):" \
-  "p50 ${p50} ms, p99 ${p99} ms over $samples samples (target p99 <= 250 ms)"
+  "p50 ${p50} ms, p99 ${p99} ms over $samples samples, $late not queryable within 10 s (target p99 <= 250 ms)"

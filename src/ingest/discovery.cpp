@@ -56,12 +56,23 @@ void ParameterDiscovery::observe(const core::FactoryId& factory, const core::Dev
   bool queued = false;
   {
     std::lock_guard lock(mutex_);
-    ParameterKey pk{factory.str(), device.str(), {}};
+    scratch_.assign(factory.str()).append(1, '/').append(device.str());
+    auto known_device = known_.find(std::string_view(scratch_));
+    if (known_device == known_.end()) {
+      if (known_keys_ >= options_.max_known) {
+        known_.clear();
+        known_keys_ = 0;
+      }
+      known_device = known_.try_emplace(scratch_).first;
+    }
+    auto& remembered = known_device->second;
+    std::optional<ParameterKey> pk;  // built only when something is due: most readings need nothing
     for (const auto& seen : keys) {
-      pk.key = seen.key;
-      auto it = known_.find(pk);
-      if (it != known_.end() && now - it->second < options_.refresh_interval) continue;
-      auto pending = pending_parameters_.find(pk);
+      auto it = remembered.keys.find(std::string_view(seen.key));
+      if (it != remembered.keys.end() && now - it->second < options_.refresh_interval) continue;
+      if (!pk) pk.emplace(ParameterKey{factory.str(), device.str(), {}});
+      pk->key = seen.key;
+      auto pending = pending_parameters_.find(*pk);
       if (pending != pending_parameters_.end()) {
         pending->second.seen_at_ms = std::max(pending->second.seen_at_ms, seen_at_ms);
         pending->second.type = seen.type;
@@ -70,27 +81,24 @@ void ParameterDiscovery::observe(const core::FactoryId& factory, const core::Dev
         dropped_counter().inc();
         continue;
       } else {
-        pending_parameters_.emplace(pk, PendingParameter{seen.type, seen_at_ms});
+        pending_parameters_.emplace(*pk, PendingParameter{seen.type, seen_at_ms});
       }
-      if (it != known_.end()) {
+      if (it != remembered.keys.end()) {
         it->second = now;
       } else {
-        if (known_.size() >= options_.max_known) known_.clear();
-        known_.emplace(pk, now);
+        if (known_keys_ >= options_.max_known) {  // a device inventing keys without end
+          known_keys_ -= remembered.keys.size();
+          remembered.keys.clear();
+        }
+        remembered.keys.emplace(seen.key, now);
+        ++known_keys_;
       }
       queued = true;
     }
-    DeviceKey dk{factory.str(), device.str()};
-    auto it = devices_.find(dk);
-    if (it == devices_.end() || now - it->second >= options_.refresh_interval) {
-      auto& latest = pending_devices_[dk];
+    if (!remembered.refreshed || now - *remembered.refreshed >= options_.refresh_interval) {
+      auto& latest = pending_devices_[DeviceKey{factory.str(), device.str()}];
       latest = std::max(latest, seen_at_ms);
-      if (it == devices_.end()) {
-        if (devices_.size() >= options_.max_known) devices_.clear();
-        devices_.emplace(dk, now);
-      } else {
-        it->second = now;
-      }
+      remembered.refreshed = now;
       queued = true;
     }
     if (queued)
@@ -107,7 +115,8 @@ void ParameterDiscovery::set_status(const core::FactoryId& factory, const core::
     auto& slot = pending_status_[dk];
     if (at_ms >= slot.second) slot = {online, at_ms};
     // The next reading after a status change refreshes last_seen_at (and 'online') at once.
-    devices_.erase(dk);
+    scratch_.assign(factory.str()).append(1, '/').append(device.str());
+    if (auto it = known_.find(std::string_view(scratch_)); it != known_.end()) it->second.refreshed.reset();
     update_pending_gauge();
   }
   wake_.notify_one();
@@ -115,12 +124,11 @@ void ParameterDiscovery::set_status(const core::FactoryId& factory, const core::
 
 void ParameterDiscovery::forget(const core::FactoryId& factory, const core::DeviceId& device) {
   std::lock_guard lock(mutex_);
-  ParameterKey from{factory.str(), device.str(), {}};
-  for (auto it = known_.lower_bound(from);
-       it != known_.end() && it->first.factory == from.factory && it->first.device == from.device;) {
-    it = known_.erase(it);
+  scratch_.assign(factory.str()).append(1, '/').append(device.str());
+  if (auto it = known_.find(std::string_view(scratch_)); it != known_.end()) {
+    known_keys_ -= it->second.keys.size();
+    known_.erase(it);
   }
-  devices_.erase(DeviceKey{factory.str(), device.str()});
 }
 
 std::size_t ParameterDiscovery::pending() const {

@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -73,6 +75,19 @@ class ParameterDiscovery {
   };
   using DeviceKey = std::pair<std::string, std::string>;
   using Clock = std::chrono::steady_clock;
+  // Hashes std::string and std::string_view alike, so lookups need no temporary string.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+  template <typename T>
+  using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+  // What observe() remembers of one device: when its last_seen and each key's last_seen were
+  // last queued. Hash maps, because observe() runs for every reading.
+  struct KnownDevice {
+    std::optional<Clock::time_point> refreshed;  // unset: refresh at the next reading
+    StringMap<Clock::time_point> keys;
+  };
 
   void run(std::stop_token stop);
   void update_pending_gauge();
@@ -82,8 +97,9 @@ class ParameterDiscovery {
 
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
-  std::map<ParameterKey, Clock::time_point> known_;  // key -> when its last_seen was last queued
-  std::map<DeviceKey, Clock::time_point> devices_;   // device -> when its last_seen was last queued
+  StringMap<KnownDevice> known_;  // by "factory/device" (neither slug holds a '/')
+  std::size_t known_keys_ = 0;    // keys remembered over all devices
+  std::string scratch_;           // the lookup key of known_, reused under mutex_
   std::map<ParameterKey, PendingParameter> pending_parameters_;
   std::map<DeviceKey, std::int64_t> pending_devices_;                  // -> seen_at_ms
   std::map<DeviceKey, std::pair<bool, std::int64_t>> pending_status_;  // -> online, at_ms

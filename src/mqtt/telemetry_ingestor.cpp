@@ -102,8 +102,13 @@ void TelemetryIngestor::start() {
     log::info("MQTT telemetry subscription active",
               {{"client_id", options_.client_id}, {"session_present", session_present}});
   });
-  client_->on_disconnect([](int reason) {
+  client_->on_disconnect([this](int reason) {
     connected_gauge().set(0);
+    // Our own disconnect at shutdown is not a lost connection.
+    if (stopping_) {
+      log::info("MQTT telemetry client disconnected");
+      return;
+    }
     log::warn("MQTT broker connection lost; reconnecting", {{"reason", reason_text(reason)}});
   });
   client_->start();

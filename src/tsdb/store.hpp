@@ -154,6 +154,9 @@ struct EmbeddedOptions {
   std::function<std::string(const core::FactoryId&)> timezone_of;
   // fdatasync the write-ahead log before acknowledging (survives power loss, not only kill -9).
   bool sync_on_write = false;
+  // Heads are compacted in the background once they hold this many points (0: the engine's
+  // default, embedded::kMaxHeadPoints). Writes and queries go on while it runs.
+  std::size_t compact_at_points = 0;
 };
 
 std::unique_ptr<TelemetryStore> open_embedded_store(const EmbeddedOptions& options);

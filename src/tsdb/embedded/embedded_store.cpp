@@ -96,6 +96,13 @@ struct SeriesState {
   bool has_last = false;
   std::int64_t last_ts = 0;
   double last_value = 0;
+  // The head taken by the compaction in progress (or failed and to be retried), older than
+  // `head`, and the latest value it carries. Set and cleared under the store's mutex; the
+  // compaction reads them without it, while nobody changes them.
+  std::vector<Point> flushing;
+  bool flushing_has_last = false;
+  std::int64_t flushing_last_ts = 0;
+  double flushing_last_value = 0;
 };
 
 struct DeviceState {
@@ -108,7 +115,8 @@ struct FactoryState {
   std::mutex db_mu;  // serialises use of `db`; taken after the store's mutex, never before it
   std::unique_ptr<SqliteFile> db;
   StringMap<std::unique_ptr<DeviceState>> devices;
-  std::vector<SeriesState*> dirty;  // series with a non-empty head
+  std::vector<SeriesState*> dirty;     // series with a non-empty head
+  std::vector<SeriesState*> flushing;  // series with a non-empty `flushing`
   std::int64_t series_count = 0;
   // Guarded by db_mu: the zone day rollups are kept in, and whether every day with data has
   // its rollup in that zone; while not, series from `days_next_series` on are still to build.
@@ -354,17 +362,25 @@ class Folder {
 
 class EmbeddedStore final : public TelemetryStore {
  public:
-  explicit EmbeddedStore(EmbeddedOptions options) : options_(std::move(options)) {
+  explicit EmbeddedStore(EmbeddedOptions options)
+      : options_(std::move(options)),
+        compact_at_(options_.compact_at_points > 0 ? options_.compact_at_points : kMaxHeadPoints) {
     std::error_code ec;
     std::filesystem::create_directories(options_.directory, ec);
     if (ec) throw core::Unavailable("telemetry directory: " + ec.message());
-    wal_ = std::make_unique<WriteAheadLog>(options_.directory / "wal.log");
-    std::lock_guard lock(mu_);
-    std::size_t records =
-        wal_->replay([this](std::span<const std::uint8_t> payload) { replay_record(payload); });
+    std::unique_lock lock(mu_);
+    std::size_t records = 0;
+    // A compaction cut short by a crash left the records it was compacting here; they are
+    // older than the current log's.
+    if (std::filesystem::exists(compacting_log_path())) {
+      WriteAheadLog older(compacting_log_path());
+      records += older.replay([this](std::span<const std::uint8_t> payload) { replay_record(payload); });
+    }
+    wal_ = std::make_unique<WriteAheadLog>(log_path());
+    records += wal_->replay([this](std::span<const std::uint8_t> payload) { replay_record(payload); });
     if (records > 0) {
       log::info("telemetry log replayed", {{"records", static_cast<std::uint64_t>(records)}});
-      flush_locked();
+      flush_locked(lock);
     }
     last_flush_ = std::chrono::steady_clock::now();
     flusher_ = std::thread([this] { run_flusher(); });
@@ -377,9 +393,9 @@ class EmbeddedStore final : public TelemetryStore {
     }
     cv_.notify_all();
     flusher_.join();
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     try {
-      flush_locked();
+      flush_locked(lock);
     } catch (const std::exception& e) {
       log::error("telemetry flush at close failed; the log keeps the points", {{"error", e.what()}});
     }
@@ -388,7 +404,11 @@ class EmbeddedStore final : public TelemetryStore {
   std::string_view engine() const override { return "embedded"; }
 
   void write(std::span<const DeviceBatch> batches) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // Memory is bounded: beyond twice the compaction threshold, writers wait (a while) for the
+    // compaction in progress instead of growing the head without end.
+    if (head_points_ >= 2 * compact_at_ && compacting_)
+      cv_.wait_for(lock, std::chrono::seconds(10), [this] { return !compacting_; });
     // Resolve (and create) every series first, so a failure there acknowledges nothing.
     resolved_.clear();
     record_.clear();
@@ -421,14 +441,8 @@ class EmbeddedStore final : public TelemetryStore {
           add_point(*factory, *resolved_[next++], reading.ts_ms, field.value);
       }
     }
-    if (head_points_ >= kMaxHeadPoints) {
-      // The batch is already durable in the log: a failed compaction is retried, not reported.
-      try {
-        flush_locked();
-      } catch (const std::exception& e) {
-        log::warn("telemetry compaction failed; retrying later", {{"error", e.what()}});
-      }
-    }
+    // The background thread compacts; the batch is already durable in the log.
+    if (head_points_ >= compact_at_) cv_.notify_all();
   }
 
   std::vector<Series> read_raw(const RawQuery& asked) override {
@@ -528,11 +542,12 @@ class EmbeddedStore final : public TelemetryStore {
     // The factory's zone is looked up again here (a few times a day), before any lock: the
     // lookup may ask the metadata database.
     const date::time_zone* zone = zone_of(factory_id);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     FactoryState* factory = factory_locked(factory_id.str(), false);
     if (!factory) return;
+    wait_compaction_locked(lock);
     use_zone_locked(*factory, zone);
-    flush_locked();
+    flush_locked(lock);
     std::lock_guard db_lock(factory->db_mu);
     SqliteFile& db = *factory->db;
     std::int64_t raw_cut = now_ms - static_cast<std::int64_t>(policy.raw_days) * kDayMs;
@@ -574,12 +589,13 @@ class EmbeddedStore final : public TelemetryStore {
     std::lock_guard lock(mu_);
     return StoreStatus{.reachable = true,
                        .spooled_batches = 0,
-                       .detail = "embedded, " + std::to_string(head_points_) + " points in memory"};
+                       .detail = "embedded, " + std::to_string(head_points_ + flushing_points_) +
+                                 " points in memory"};
   }
 
   void flush() override {
-    std::lock_guard lock(mu_);
-    flush_locked();
+    std::unique_lock lock(mu_);
+    flush_locked(lock);
     for (auto& [id, factory] : factories_) {
       // Day rollups still to build are finished here, so flushed data is in its final form.
       if (factory->days_wanted) {
@@ -640,6 +656,10 @@ class EmbeddedStore final : public TelemetryStore {
       auto it = device->second->metrics.find(metrics[m]);
       if (it == device->second->metrics.end()) continue;
       snap.ids[m] = it->second->id;
+      // Points being compacted first: they are older than the head's.
+      for (const Point& p : it->second->flushing) {
+        if (p.ts_ms >= from && p.ts_ms < to) snap.heads[m].push_back(p);
+      }
       for (const Point& p : it->second->head) {
         if (p.ts_ms >= from && p.ts_ms < to) snap.heads[m].push_back(p);
       }
@@ -1020,16 +1040,55 @@ class EmbeddedStore final : public TelemetryStore {
     }
   }
 
-  // Compacts every head into its blocks and rollups, one transaction per factory; the log is
-  // cut only once all of them are committed.
-  void flush_locked() {
+  std::filesystem::path log_path() const { return options_.directory / "wal.log"; }
+  std::filesystem::path compacting_log_path() const { return options_.directory / "wal.compacting.log"; }
+
+  void wait_compaction_locked(std::unique_lock<std::mutex>& lock) {
+    cv_.wait(lock, [this] { return !compacting_; });
+  }
+
+  // Takes every head for compaction: the heads become the series' `flushing` points and the
+  // log's records move to the compacting log, so writes go on into empty heads and a fresh
+  // log while the points are compacted. False when nothing is to compact.
+  bool take_heads_locked() {
+    if (flushing_points_ > 0) return true;  // a failed compaction's points, retried first
+    if (head_points_ == 0) return false;
+    // The open log keeps its records under the new name; a fresh one takes the next writes.
+    std::error_code ec;
+    std::filesystem::rename(log_path(), compacting_log_path(), ec);
+    if (ec) throw core::Unavailable("telemetry log rotation: " + ec.message());
+    try {
+      wal_ = std::make_unique<WriteAheadLog>(log_path());
+    } catch (...) {
+      std::filesystem::rename(compacting_log_path(), log_path(), ec);
+      throw;
+    }
+    compacting_factories_.clear();
     for (auto& [id, factory] : factories_) {
       if (factory->dirty.empty()) continue;
+      for (SeriesState* series : factory->dirty) {
+        series->flushing.swap(series->head);
+        series->flushing_has_last = series->has_last;
+        series->flushing_last_ts = series->last_ts;
+        series->flushing_last_value = series->last_value;
+      }
+      factory->flushing.swap(factory->dirty);
+      compacting_factories_.push_back(factory.get());
+    }
+    flushing_points_ = head_points_;
+    head_points_ = 0;
+    return true;
+  }
+
+  // Compacts the taken points into blocks and rollups, one transaction per factory. Runs with
+  // or without the store's mutex: nothing it reads changes while `compacting_` is set.
+  void compact_taken() {
+    for (FactoryState* factory : compacting_factories_) {
       std::lock_guard db_lock(factory->db_mu);
       SqliteFile& db = *factory->db;
       db.exec("BEGIN IMMEDIATE");
       try {
-        for (SeriesState* series : factory->dirty) flush_series(*factory, *series);
+        for (SeriesState* series : factory->flushing) flush_series(*factory, *series);
         // Writing hourly rollups removed the mark (the trigger); days are maintained, so it holds.
         if (factory->days_complete) write_day_mark(*factory);
         db.exec("COMMIT");
@@ -1037,23 +1096,66 @@ class EmbeddedStore final : public TelemetryStore {
         sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
       }
-      for (SeriesState* series : factory->dirty) {
-        head_points_ -= series->head.size();
-        series->head.clear();
-        // Large heads give their memory back; small ones keep it for the next round.
-        if (series->head.capacity() > 65536) series->head.shrink_to_fit();
-      }
-      factory->dirty.clear();
     }
-    wal_->reset();
-    head_points_ = 0;
+  }
+
+  // Once every taken point is committed: forgets them and their log.
+  void release_taken_locked() {
+    for (FactoryState* factory : compacting_factories_) {
+      for (SeriesState* series : factory->flushing) {
+        series->flushing.clear();
+        // Large heads give their memory back; small ones keep it for the next round.
+        if (series->flushing.capacity() > 65536) series->flushing.shrink_to_fit();
+      }
+      factory->flushing.clear();
+    }
+    compacting_factories_.clear();
+    std::error_code ec;
+    std::filesystem::remove(compacting_log_path(), ec);
+    flushing_points_ = 0;
+  }
+
+  // Compacts everything now, holding the store's mutex: at open, at close, before retention
+  // and on flush(). The log is cut only once every factory's transaction is committed.
+  void flush_locked(std::unique_lock<std::mutex>& lock) {
+    wait_compaction_locked(lock);
+    if (flushing_points_ > 0) {
+      compact_taken();
+      release_taken_locked();
+    }
+    if (take_heads_locked()) {
+      compact_taken();
+      release_taken_locked();
+    }
     last_flush_ = std::chrono::steady_clock::now();
+  }
+
+  // The background compaction: the points are taken under the mutex, compacted without it
+  // (writers and queries go on meanwhile), then released under it again.
+  void compact_in_background(std::unique_lock<std::mutex>& lock) {
+    if (!take_heads_locked()) return;
+    compacting_ = true;
+    lock.unlock();
+    bool done = false;
+    try {
+      compact_taken();
+      done = true;
+    } catch (const std::exception& e) {
+      // The points stay taken, and in the compacting log, and are compacted at the next round.
+      log::warn("telemetry compaction failed; retrying later", {{"error", e.what()}});
+    }
+    lock.lock();
+    if (done) release_taken_locked();
+    compacting_ = false;
+    last_flush_ = std::chrono::steady_clock::now();
+    cv_.notify_all();
   }
 
   void flush_series(FactoryState& factory, SeriesState& series) {
     SqliteFile& db = *factory.db;
-    normalise(series.head);
-    const std::vector<Point>& head = series.head;
+    // A copy: queries read `flushing` meanwhile, under the store's mutex.
+    std::vector<Point> head = series.flushing;
+    normalise(head);
     const LocalDays local_days(factory.zone);
     std::vector<std::pair<std::int64_t, std::int64_t>> days;  // the local days of the new points
     std::vector<Point> fresh;
@@ -1110,10 +1212,10 @@ class EmbeddedStore final : public TelemetryStore {
     // Each local day that received points is folded again from the rollups just written, so
     // late points and overwrites reach it as they reach the hours.
     for (const auto& [start, end] : days) store_day(factory, series.id, start, end);
-    if (series.has_last) {
+    if (series.flushing_has_last) {
       StatementUse(db, kUpdateLast)
-          .bind(1, series.last_ts)
-          .bind(2, series.last_value)
+          .bind(1, series.flushing_last_ts)
+          .bind(2, series.flushing_last_value)
           .bind(3, series.id)
           .step();
     }
@@ -1332,10 +1434,11 @@ class EmbeddedStore final : public TelemetryStore {
       // Sleeps between compactions, but not while day rollups remain to be built.
       if (!days_wanted_locked()) cv_.wait_for(lock, std::chrono::seconds(1));
       if (stop_) break;
-      if (head_points_ > 0 &&
-          std::chrono::steady_clock::now() - last_flush_ >= std::chrono::seconds(kFlushEverySeconds)) {
+      const bool due =
+          std::chrono::steady_clock::now() - last_flush_ >= std::chrono::seconds(kFlushEverySeconds);
+      if ((head_points_ > 0 || flushing_points_ > 0) && (due || head_points_ >= compact_at_)) {
         try {
-          flush_locked();
+          compact_in_background(lock);
         } catch (const std::exception& e) {
           log::warn("telemetry compaction failed; retrying later", {{"error", e.what()}});
           last_flush_ = std::chrono::steady_clock::now();
@@ -1346,12 +1449,18 @@ class EmbeddedStore final : public TelemetryStore {
   }
 
   EmbeddedOptions options_;
+  const std::size_t compact_at_;
   std::mutex mu_;  // guards everything below, and the log
   std::condition_variable cv_;
   bool stop_ = false;
   std::unique_ptr<WriteAheadLog> wal_;
   std::map<std::string, std::unique_ptr<FactoryState>> factories_;
   std::size_t head_points_ = 0;
+  std::size_t flushing_points_ = 0;  // points taken by the compaction in progress (or failed)
+  bool compacting_ = false;          // a compaction runs without the mutex
+  // The factories whose points are taken; compact_taken() walks this, not factories_, which
+  // writers may extend meanwhile.
+  std::vector<FactoryState*> compacting_factories_;
   std::chrono::steady_clock::time_point last_flush_;
   std::vector<std::uint8_t> record_;
   std::vector<SeriesState*> resolved_;

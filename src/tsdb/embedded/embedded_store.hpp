@@ -9,8 +9,9 @@
 
 namespace factoryops::tsdb::embedded {
 
-// Heads are compacted into blocks when they hold this many points, or this long after the last
-// compaction (by a background thread), on flush() and on destruction.
+// Heads are compacted into blocks by a background thread when they hold this many points (see
+// EmbeddedOptions::compact_at_points), or this long after the last compaction; writes and
+// queries go on meanwhile. flush() and destruction compact at once.
 constexpr std::size_t kMaxHeadPoints = 4'000'000;
 constexpr int kFlushEverySeconds = 30;
 

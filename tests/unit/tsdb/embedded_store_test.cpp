@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <random>
@@ -383,6 +384,67 @@ TEST(EmbeddedStore, ConcurrentWritersLoseNothing) {
   for (int w = 0; w < 4; ++w)
     EXPECT_EQ(raw(*store, "acme", "m" + std::to_string(w), "v", kT0, kT0 + kDayMs).size(), 1000u);
   EXPECT_EQ(raw(*store, "acme", "shared", "v", kT0, kT0 + kDayMs).size(), 80u);
+}
+
+// Compactions run in the background while writing goes on: every point written is visible to
+// queries at every moment, whether it is in the head, being compacted, or in a block.
+TEST(EmbeddedStore, BackgroundCompactionNeverHidesAPoint) {
+  TempDir dir;
+  EmbeddedOptions options = options_for(dir.path());
+  options.compact_at_points = 100;
+  {
+    auto store = open_embedded_store(options);
+    for (int i = 0; i < 2000; ++i) {
+      write(*store, batch("acme", "m1", "v", {Point{kT0 + i * 1000, static_cast<double>(i)}}));
+      auto points = raw(*store, "acme", "m1", "v", kT0, kT0 + kDayMs);
+      ASSERT_EQ(points.size(), static_cast<std::size_t>(i + 1)) << "after write " << i;
+      ASSERT_EQ(points.back().value, static_cast<double>(i));
+    }
+    // The background thread compacted along the way: far fewer points than written are in memory.
+    std::string detail = store->status().detail;
+    auto digits = detail.find_first_of("0123456789");
+    ASSERT_NE(digits, std::string::npos) << detail;
+    EXPECT_LT(std::stoul(detail.substr(digits)), 1000u) << detail;
+  }
+  auto store = open_embedded_store(options);
+  auto points = raw(*store, "acme", "m1", "v", kT0, kT0 + kDayMs);
+  ASSERT_EQ(points.size(), 2000u);
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(points[static_cast<std::size_t>(i)].value, static_cast<double>(i));
+  EXPECT_FALSE(fs::exists(dir.path() / "wal.compacting.log"));
+}
+
+// A crash during a background compaction leaves the records being compacted in a log of their
+// own, older than the current log's: both are replayed at open, in that order.
+TEST(EmbeddedStore, ReplaysTheLogOfAnInterruptedCompactionFirst) {
+  TempDir older_dir;
+  TempDir newer_dir;
+  TempDir dir;
+  auto log_of = [](const fs::path& from, const std::function<void(TelemetryStore&)>& writes) {
+    auto store = open_embedded_store(options_for(from));
+    writes(*store);
+    std::ifstream in(from / "wal.log", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string older = log_of(older_dir.path(), [](TelemetryStore& store) {
+    write(store, batch("acme", "m1", "v", {Point{kT0, 1}, Point{kT0 + 1000, 10}}));
+  });
+  std::string newer = log_of(newer_dir.path(), [](TelemetryStore& store) {
+    write(store, batch("acme", "m1", "v", {Point{kT0, 2}, Point{kT0 + 2000, 20}}));
+  });
+  ASSERT_FALSE(older.empty());
+  ASSERT_FALSE(newer.empty());
+  std::ofstream(dir.path() / "wal.compacting.log", std::ios::binary) << older;
+  std::ofstream(dir.path() / "wal.log", std::ios::binary) << newer;
+  auto store = open_embedded_store(options_for(dir.path()));
+  auto points = raw(*store, "acme", "m1", "v", kT0, kT0 + kDayMs);
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].value, 2);  // the newer log's write of the same instant wins
+  EXPECT_EQ(points[1].value, 10);
+  EXPECT_EQ(points[2].value, 20);
+  EXPECT_FALSE(fs::exists(dir.path() / "wal.compacting.log"));
+  auto latest = store->latest(core::FactoryId("acme"), core::DeviceId("m1"), {});
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_EQ(latest[0].ts_ms, kT0 + 2000);
 }
 
 // A child process writes and reports each acknowledged batch over a pipe; it is killed with
