@@ -587,10 +587,10 @@ class EmbeddedStore final : public TelemetryStore {
 
   StoreStatus status() override {
     std::lock_guard lock(mu_);
-    return StoreStatus{.reachable = true,
-                       .spooled_batches = 0,
-                       .detail = "embedded, " + std::to_string(head_points_ + flushing_points_) +
-                                 " points in memory"};
+    return StoreStatus{
+        .reachable = true,
+        .spooled_batches = 0,
+        .detail = "embedded, " + std::to_string(head_points_ + flushing_points_) + " points in memory"};
   }
 
   void flush() override {
