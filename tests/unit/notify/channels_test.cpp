@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/config.hpp"
+#include "core/metrics.hpp"
 
 namespace factoryops::notify {
 namespace {
@@ -196,6 +197,27 @@ TEST(ChannelsConfigTest, SecretsMayComeFromFiles) {
   std::filesystem::remove_all(dir);
   EXPECT_EQ(c.smtp_password, "file-password");
   EXPECT_EQ(c.twilio_auth_token, "file-token");
+}
+
+double counted(std::string_view channel, std::string_view result) {
+  return core::metrics::Registry::global()
+      .counter("alert_notifications_sent_total",
+               "Alert notification attempts, by channel and result (sent, failed)", {"channel", "result"})
+      .labels({channel, result})
+      .value();
+}
+
+TEST(NotificationMetricTest, CountsAttemptsByChannelAndResult) {
+  double sent_before = counted("whatsapp", "sent");
+  double failed_before = counted("email", "failed");
+  count_alert_notification(ChannelKind::whatsapp, SendResult::success("SM1", "queued"));
+  count_alert_notification(ChannelKind::email, SendResult::failure("timeout", "slow", true));
+  count_alert_notification(ChannelKind::email, SendResult::failure("authentication", "535", false));
+  EXPECT_EQ(counted("whatsapp", "sent"), sent_before + 1);
+  EXPECT_EQ(counted("email", "failed"), failed_before + 2);
+  EXPECT_NE(core::metrics::Registry::global().expose().find(
+                "alert_notifications_sent_total{channel=\"email\",result=\"failed\"}"),
+            std::string::npos);
 }
 
 }  // namespace
