@@ -336,9 +336,13 @@ void check_notification_channels(Config& c) {
     throw ConfigError("FACTORYOPS_SMTP_TLS_INSECURE",
                       "turns certificate checks off and is refused in production");
   }
-  if (email.enabled && c.smtp_starttls == "off" && c.smtp_url.rfind("smtp://", 0) == 0 &&
+  // "opportunistic" falls back to clear text whenever STARTTLS is missing, which anyone on the
+  // path can arrange by removing it from the server's greeting.
+  if (email.enabled && c.smtp_starttls != "required" && c.smtp_url.rfind("smtp://", 0) == 0 &&
       !c.smtp_password.empty()) {
-    throw ConfigError("FACTORYOPS_SMTP_STARTTLS", "'off' would send FACTORYOPS_SMTP_PASSWORD unencrypted");
+    throw ConfigError(
+        "FACTORYOPS_SMTP_STARTTLS",
+        "'" + c.smtp_starttls + "' could send FACTORYOPS_SMTP_PASSWORD unencrypted; use 'required'");
   }
   if (whatsapp.enabled && c.twilio_api_url.rfind("https://", 0) != 0) {
     throw ConfigError("FACTORYOPS_TWILIO_API_URL", "must be an https:// URL in production");

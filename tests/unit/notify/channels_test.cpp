@@ -142,6 +142,13 @@ TEST(ChannelsConfigTest, ProductionRefusesUnprotectedCredentialsAndMissingLinks)
             "FACTORYOPS_SMTP_TLS_INSECURE");
   EXPECT_EQ(failing_key(merged(merged(base, full_email()), {{"FACTORYOPS_SMTP_STARTTLS", "off"}})),
             "FACTORYOPS_SMTP_STARTTLS");
+  EXPECT_EQ(failing_key(merged(merged(base, full_email()), {{"FACTORYOPS_SMTP_STARTTLS", "opportunistic"}})),
+            "FACTORYOPS_SMTP_STARTTLS");
+  // A relay without AUTH may be reached without TLS.
+  EnvironmentMap relay = merged(base, {{"FACTORYOPS_SMTP_URL", "smtp://127.0.0.1:25"},
+                                       {"FACTORYOPS_SMTP_FROM", "alerts@plant.example"},
+                                       {"FACTORYOPS_SMTP_STARTTLS", "off"}});
+  EXPECT_EQ(failing_key(relay), "(no error)");
   // Implicit TLS needs no STARTTLS.
   EXPECT_EQ(
       failing_key(merged(merged(base, full_email()), {{"FACTORYOPS_SMTP_URL", "smtps://mail.plant.example"},

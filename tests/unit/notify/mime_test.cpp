@@ -328,6 +328,24 @@ TEST(MimeMessageTest, RefusesHeaderInjectionAndBadAddresses) {
   EXPECT_EQ(invalid_field([&] { build_mime_message(m); }), "message_id");
 }
 
+TEST(MimeMessageTest, ManyRecipientsAreFoldedAcrossLines) {
+  MimeMessage m = sample();
+  m.to.clear();
+  for (int i = 0; i < 12; ++i) m.to.push_back("maintenance.team" + std::to_string(i) + "@plant.example");
+  std::string msg = build_mime_message(m);
+  std::size_t at = msg.find("\r\nTo: ");
+  std::size_t end = msg.find("\r\nSubject: ");
+  std::string field = msg.substr(at + 2, end - at - 2);
+  auto lines = lines_of(field);
+  ASSERT_GT(lines.size(), 3u);
+  for (const auto& line : lines) EXPECT_LE(line.size(), 78u) << line;
+  std::string unfolded = field;
+  for (std::size_t pos; (pos = unfolded.find("\r\n")) != std::string::npos;) unfolded.erase(pos, 2);
+  std::string expected = "To: ";
+  for (std::size_t i = 0; i < m.to.size(); ++i) expected += (i ? ", " : "") + m.to[i];
+  EXPECT_EQ(unfolded, expected);
+}
+
 TEST(MimeMessageTest, SenderNameWithSpecialsIsQuoted) {
   MimeMessage m = sample();
   m.from.display_name = "Ops, Pune \"Line 2\"";
