@@ -70,8 +70,8 @@ class WhatsAppSender {
 };
 
 // Counts one alert-notification attempt in alert_notifications_sent_total{channel,result}
-// (result: "sent" or "failed"). Alert workers call it after each attempt; invitation emails
-// and other mail are not alert notifications and are not counted.
+// (result: "sent" or "failed"). send_alert() (channels.hpp) calls it; code that uses a sender
+// directly for an alert calls it after each attempt. Invitation emails are not counted.
 void count_alert_notification(ChannelKind kind, const SendResult& result);
 
 }  // namespace factoryops::notify

@@ -27,6 +27,15 @@ SendResult DisabledWhatsAppSender::send(const WhatsAppMessage&) {
   return SendResult::failure("not_configured", why_, false);
 }
 
+SendResult send_alert(const Channels& channels, ChannelKind kind, const std::string& recipient,
+                      const RenderedAlert& alert, const std::string& message_id) {
+  SendResult result = kind == ChannelKind::email
+                          ? channels.email->send(to_email(alert.email, {recipient}, message_id))
+                          : channels.whatsapp->send({recipient, alert.whatsapp});
+  count_alert_notification(kind, result);
+  return result;
+}
+
 SmtpSettings smtp_settings(const core::Config& c) {
   SmtpSettings s;
   s.url = c.smtp_url;

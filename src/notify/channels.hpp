@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "notify/alert_message.hpp"
 #include "notify/channel.hpp"
 #include "notify/smtp_sender.hpp"
 #include "notify/twilio_whatsapp.hpp"
@@ -30,6 +31,13 @@ TwilioSettings twilio_settings(const core::Config& config);
 // (e.g. an unparsable FACTORYOPS_SMTP_FROM). A half-configured channel (development only:
 // production refuses it when loading the configuration) stays off, with a warning logged.
 Channels make_channels(const core::Config& config);
+
+// Sends one alert event to one recipient on `kind`'s channel (an email address, or a WhatsApp
+// number in E.164) and counts the attempt in alert_notifications_sent_total: the
+// notifications worker's single call per (alert event, recipient, attempt). `message_id`
+// (email only, optional) lets a retried attempt keep the first one's Message-ID.
+SendResult send_alert(const Channels& channels, ChannelKind kind, const std::string& recipient,
+                      const RenderedAlert& alert, const std::string& message_id = {});
 
 // A sender for a channel that is off: every attempt fails, not retryable, code
 // "not_configured", with `why` as the detail.

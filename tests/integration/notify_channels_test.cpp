@@ -44,15 +44,17 @@ TEST(NotifyChannelsTest, ConfiguredChannelsReachTheirProviders) {
   notify::RenderedAlert rendered = notify::render_alert(n, channels.public_url);
 
   notify::SendResult email =
-      channels.email->send(notify::to_email(rendered.email, {"maintenance@plant.test"}));
+      notify::send_alert(channels, notify::ChannelKind::email, "maintenance@plant.test", rendered);
   EXPECT_TRUE(email.sent) << email.detail;
-  notify::count_alert_notification(notify::ChannelKind::email, email);
-  notify::SendResult whatsapp = channels.whatsapp->send({"+4915112345678", rendered.whatsapp});
+  notify::SendResult whatsapp =
+      notify::send_alert(channels, notify::ChannelKind::whatsapp, "+4915112345678", rendered);
   EXPECT_TRUE(whatsapp.sent) << whatsapp.detail;
-  notify::count_alert_notification(notify::ChannelKind::whatsapp, whatsapp);
 
   ASSERT_TRUE(smtp.wait_for_messages(1));
   auto message = smtp.messages().at(0);
+  EXPECT_EQ(message.at("rcpt_tos").as_array().at(0).as_string(), "maintenance@plant.test");
+  EXPECT_EQ(message.at("headers").as_object().at("Subject").as_string(), rendered.email.subject);
+  EXPECT_EQ(message.at("headers").as_object().at("Message-ID").as_string(), email.provider_id);
   EXPECT_NE(message.at("raw").as_string().find("https://ops.factoryops.test/alerts/7"),
             boost::json::string::npos);
   ASSERT_EQ(twilio.requests().size(), 1u);

@@ -227,5 +227,18 @@ TEST(NotificationMetricTest, CountsAttemptsByChannelAndResult) {
             std::string::npos);
 }
 
+TEST(NotificationMetricTest, SendAlertCountsEveryAttempt) {
+  Channels channels = make_channels(core::load_config({}, std::nullopt));
+  AlertNotice n;
+  n.alert_id = 1;
+  n.rule_name = "r";
+  n.severity = "info";
+  RenderedAlert alert = render_alert(n, channels.public_url);
+  double before = counted("whatsapp", "failed");
+  SendResult r = send_alert(channels, ChannelKind::whatsapp, "+4915112345678", alert);
+  EXPECT_EQ(r.code, "not_configured");
+  EXPECT_EQ(counted("whatsapp", "failed"), before + 1);
+}
+
 }  // namespace
 }  // namespace factoryops::notify
