@@ -14,6 +14,7 @@ build_packages=(
 )
 service_packages=(
   mariadb-server mariadb-client redis-server mosquitto mosquitto-clients python3-paho-mqtt influxdb nginx-light sqlite3 tzdata
+  python3-aiosmtpd openssl
 )
 tool_packages=(
   clang-format clang-tidy cppcheck gcovr wrk chromium curl ca-certificates procps psmisc iproute2

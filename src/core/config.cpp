@@ -164,6 +164,58 @@ const std::vector<KeySpec>& key_specs() {
       {"access_token_ttl_seconds", false, int_setter(&Config::access_token_ttl_seconds, 60, 24 * 3600)},
       {"refresh_token_ttl_seconds", false,
        int_setter(&Config::refresh_token_ttl_seconds, 300, 90 * 24 * 3600)},
+      {"smtp_url", true, url_setter(&Config::smtp_url, {"smtp://", "smtps://"}, true)},
+      {"smtp_username", false, string_setter(&Config::smtp_username)},
+      {"smtp_password", true, string_setter(&Config::smtp_password)},
+      {"smtp_from", false,
+       [](Config& c, const Source& s) {
+         if (s.value.find_first_of("\r\n") != std::string::npos ||
+             (!s.value.empty() && s.value.find('@') == std::string::npos))
+           throw ConfigError(s.key, "expected an address such as 'FactoryOps <alerts@example.com>'");
+         c.smtp_from = s.value;
+       }},
+      {"smtp_starttls", false,
+       [](Config& c, const Source& s) {
+         if (s.value != "required" && s.value != "opportunistic" && s.value != "off")
+           throw ConfigError(s.key, "must be 'required', 'opportunistic' or 'off', not '" + s.value + "'");
+         c.smtp_starttls = s.value;
+       }},
+      {"smtp_ca_file", false, path_setter(&Config::smtp_ca_file)},
+      {"smtp_tls_insecure", false,
+       [](Config& c, const Source& s) {
+         if (s.value != "true" && s.value != "false")
+           throw ConfigError(s.key, "must be 'true' or 'false', not '" + s.value + "'");
+         c.smtp_tls_insecure = s.value == "true";
+       }},
+      {"smtp_timeout_seconds", false, int_setter(&Config::smtp_timeout_seconds, 1, 600)},
+      {"twilio_account_sid", false,
+       [](Config& c, const Source& s) {
+         // Account SIDs are "AC" and 32 hex digits; anything else is a pasted auth token or key SID.
+         bool ok = s.value.size() == 34 && s.value.rfind("AC", 0) == 0 &&
+                   s.value.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+         if (!s.value.empty() && !ok) throw ConfigError(s.key, "expected 'AC' followed by 32 hex digits");
+         c.twilio_account_sid = s.value;
+       }},
+      {"twilio_auth_token", true, string_setter(&Config::twilio_auth_token)},
+      {"twilio_whatsapp_from", false,
+       [](Config& c, const Source& s) {
+         std::string_view number(s.value);
+         if (number.rfind("whatsapp:", 0) == 0) number.remove_prefix(9);
+         bool ok = number.size() >= 8 && number.size() <= 16 && number[0] == '+' && number[1] != '0' &&
+                   number.find_first_not_of("0123456789", 1) == std::string_view::npos;
+         if (!s.value.empty() && !ok)
+           throw ConfigError(s.key, "expected an E.164 number such as +14155238886");
+         c.twilio_whatsapp_from = std::string(number);
+       }},
+      {"twilio_api_url", false, url_setter(&Config::twilio_api_url, {"https://", "http://"}, false)},
+      {"twilio_timeout_seconds", false, int_setter(&Config::twilio_timeout_seconds, 1, 600)},
+      {"public_url", false,
+       [](Config& c, const Source& s) {
+         if (!s.value.empty() && s.value.rfind("https://", 0) != 0 && s.value.rfind("http://", 0) != 0)
+           throw ConfigError(s.key, "expected an http:// or https:// URL");
+         c.public_url = s.value;
+         while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+       }},
   };
   return kSpecs;
 }
@@ -269,7 +321,77 @@ void check_production_secrets(const Config& c) {
   if (c.jwt_secret.size() < 32) throw ConfigError(key, "must be at least 32 characters in production");
 }
 
+// A half-configured channel, or one that would send credentials unprotected, is a deployment
+// mistake: production stops at start-up instead of failing on the first alert.
+void check_notification_channels(Config& c) {
+  if (c.public_url.empty() && !c.production())
+    c.public_url = "http://localhost:" + std::to_string(c.http_port);
+  if (!c.production()) return;
+  const std::string why = " (FACTORYOPS_ENV=production refuses a half-configured channel)";
+  ChannelSetup email = email_channel_setup(c);
+  if (!email.problem.empty()) throw ConfigError(email.key, email.problem + why);
+  ChannelSetup whatsapp = whatsapp_channel_setup(c);
+  if (!whatsapp.problem.empty()) throw ConfigError(whatsapp.key, whatsapp.problem + why);
+  if (email.enabled && c.smtp_tls_insecure) {
+    throw ConfigError("FACTORYOPS_SMTP_TLS_INSECURE",
+                      "turns certificate checks off and is refused in production");
+  }
+  // "opportunistic" falls back to clear text whenever STARTTLS is missing, which anyone on the
+  // path can arrange by removing it from the server's greeting.
+  if (email.enabled && c.smtp_starttls != "required" && c.smtp_url.rfind("smtp://", 0) == 0 &&
+      !c.smtp_password.empty()) {
+    throw ConfigError(
+        "FACTORYOPS_SMTP_STARTTLS",
+        "'" + c.smtp_starttls + "' could send FACTORYOPS_SMTP_PASSWORD unencrypted; use 'required'");
+  }
+  if (whatsapp.enabled && c.twilio_api_url.rfind("https://", 0) != 0) {
+    throw ConfigError("FACTORYOPS_TWILIO_API_URL", "must be an https:// URL in production");
+  }
+  if ((email.enabled || whatsapp.enabled) && c.public_url.empty()) {
+    throw ConfigError("FACTORYOPS_PUBLIC_URL",
+                      "is required in production once a notification channel is on: "
+                      "links in messages start with it");
+  }
+}
+
 }  // namespace
+
+ChannelSetup email_channel_setup(const Config& c) {
+  auto incomplete = [](std::string key, std::string problem) {
+    return ChannelSetup{false, std::move(key), std::move(problem)};
+  };
+  if (c.smtp_url.empty()) {
+    if (!c.smtp_from.empty() || !c.smtp_username.empty() || !c.smtp_password.empty())
+      return incomplete("FACTORYOPS_SMTP_URL", "is required when other FACTORYOPS_SMTP_* keys are set");
+    return {};
+  }
+  if (c.smtp_from.empty())
+    return incomplete("FACTORYOPS_SMTP_FROM", "is required when FACTORYOPS_SMTP_URL is set");
+  if (!c.smtp_username.empty() && c.smtp_password.empty())
+    return incomplete("FACTORYOPS_SMTP_PASSWORD", "is required when FACTORYOPS_SMTP_USERNAME is set");
+  if (c.smtp_username.empty() && !c.smtp_password.empty())
+    return incomplete("FACTORYOPS_SMTP_USERNAME", "is required when FACTORYOPS_SMTP_PASSWORD is set");
+  return ChannelSetup{true, "", ""};
+}
+
+ChannelSetup whatsapp_channel_setup(const Config& c) {
+  const std::pair<const char*, const std::string*> keys[] = {
+      {"FACTORYOPS_TWILIO_ACCOUNT_SID", &c.twilio_account_sid},
+      {"FACTORYOPS_TWILIO_AUTH_TOKEN", &c.twilio_auth_token},
+      {"FACTORYOPS_TWILIO_WHATSAPP_FROM", &c.twilio_whatsapp_from},
+  };
+  int set = 0;
+  for (const auto& [key, value] : keys) set += value->empty() ? 0 : 1;
+  if (set == 0) return {};
+  for (const auto& [key, value] : keys) {
+    if (value->empty()) {
+      return ChannelSetup{false, key,
+                          "is required when any of FACTORYOPS_TWILIO_ACCOUNT_SID, _AUTH_TOKEN "
+                          "and _WHATSAPP_FROM is set"};
+    }
+  }
+  return ChannelSetup{true, "", ""};
+}
 
 EnvironmentMap process_environment() {
   EnvironmentMap out;
@@ -303,6 +425,7 @@ Config load_config(const EnvironmentMap& env, const std::optional<std::filesyste
     if (config.mqtt_admin_password.empty()) config.mqtt_admin_password = kDevelopmentMqttPassword;
   }
   check_production_secrets(config);
+  check_notification_channels(config);
   return config;
 }
 
@@ -346,6 +469,20 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
        c.jwt_keys_file.empty() ? "(default: <data_dir>/jwt-keys)" : c.jwt_keys_file.string()},
       {"access_token_ttl_seconds", std::to_string(c.access_token_ttl_seconds)},
       {"refresh_token_ttl_seconds", std::to_string(c.refresh_token_ttl_seconds)},
+      {"smtp_url", url(c.smtp_url)},
+      {"smtp_username", c.smtp_username.empty() ? "(unset)" : c.smtp_username},
+      {"smtp_password", hide(c.smtp_password)},
+      {"smtp_from", c.smtp_from.empty() ? "(unset)" : c.smtp_from},
+      {"smtp_starttls", c.smtp_starttls},
+      {"smtp_ca_file", c.smtp_ca_file.empty() ? "(system CA store)" : c.smtp_ca_file.string()},
+      {"smtp_tls_insecure", c.smtp_tls_insecure ? "true" : "false"},
+      {"smtp_timeout_seconds", std::to_string(c.smtp_timeout_seconds)},
+      {"twilio_account_sid", c.twilio_account_sid.empty() ? "(unset)" : c.twilio_account_sid},
+      {"twilio_auth_token", hide(c.twilio_auth_token)},
+      {"twilio_whatsapp_from", c.twilio_whatsapp_from.empty() ? "(unset)" : c.twilio_whatsapp_from},
+      {"twilio_api_url", c.twilio_api_url},
+      {"twilio_timeout_seconds", std::to_string(c.twilio_timeout_seconds)},
+      {"public_url", c.public_url.empty() ? "(unset)" : c.public_url},
   };
 }
 

@@ -76,6 +76,26 @@ struct Config {
   int access_token_ttl_seconds = 15 * 60;
   int refresh_token_ttl_seconds = 14 * 24 * 3600;
 
+  // Notification channels (docs/notifications.md). Email is off while smtp_url is empty;
+  // WhatsApp is off while the twilio_* credentials are all empty.
+  std::string smtp_url;  // smtp://host:587 (STARTTLS per smtp_starttls) or smtps://host:465
+  std::string smtp_username;
+  std::string smtp_password;
+  std::string smtp_from;                   // "FactoryOps <alerts@example.com>" or a bare address
+  std::string smtp_starttls = "required";  // required | opportunistic | off (smtp:// only)
+  std::filesystem::path smtp_ca_file;      // empty: the system's CA store
+  // Skips certificate verification, for a self-signed development server; refused in production.
+  bool smtp_tls_insecure = false;
+  int smtp_timeout_seconds = 30;
+  std::string twilio_account_sid;
+  std::string twilio_auth_token;
+  std::string twilio_whatsapp_from;  // the sender's number in E.164, e.g. +14155238886
+  std::string twilio_api_url = "https://api.twilio.com";
+  int twilio_timeout_seconds = 15;
+  // Where people open the web app: links in notifications start with it. Development
+  // defaults to http://localhost:<http_port>; production requires it once a channel is on.
+  std::string public_url;
+
   bool production() const { return env == Environment::production; }
 };
 
@@ -93,6 +113,17 @@ EnvironmentMap process_environment();
 // Loads and validates. `config_file` is the TOML file given on the command line, if any;
 // FACTORYOPS_CONFIG in `env` names one otherwise. Throws ConfigError.
 Config load_config(const EnvironmentMap& env, const std::optional<std::filesystem::path>& config_file);
+
+// Whether a notification channel has everything it needs. `problem` (with the `key` to fix)
+// says what is missing when only part of the channel is configured: production refuses that
+// at load time, development runs with the channel off.
+struct ChannelSetup {
+  bool enabled = false;
+  std::string key;
+  std::string problem;
+};
+ChannelSetup email_channel_setup(const Config& config);
+ChannelSetup whatsapp_channel_setup(const Config& config);
 
 // Key/value lines describing the effective configuration with every secret hidden.
 std::vector<std::pair<std::string, std::string>> describe(const Config& config);
