@@ -616,8 +616,9 @@ Rule rule_from_json(const boost::json::value& body, std::string_view factory_tim
   for (std::size_t i = 0; i < rule.channels.emails.size(); ++i) {
     rule.channels.emails[i] = users::normalize_email(at("channels.email", i), rule.channels.emails[i]);
   }
-  std::sort(rule.scope.device_ids.begin(), rule.scope.device_ids.end());
   validate_rule(rule);
+  // Sorted after validation, so an error names the position the client sent.
+  std::sort(rule.scope.device_ids.begin(), rule.scope.device_ids.end());
   return rule;
 }
 

@@ -271,6 +271,7 @@ struct RuleEvaluator::Impl {
       if (!rule.enabled) continue;
       CompiledRule compiled;
       compiled.rule = rule;
+      std::sort(compiled.rule.scope.device_ids.begin(), compiled.rule.scope.device_ids.end());
       compiled.digest = condition_digest(rule);
       compiled.count = static_cast<std::uint8_t>(rule.conditions.size());
       compiled.all_mask = static_cast<std::uint8_t>((1U << compiled.count) - 1);
