@@ -629,6 +629,17 @@ Rule parse_rule(std::string_view json_text, std::string_view factory_timezone) {
   return rule_from_json(body, factory_timezone);
 }
 
+Rule apply_rule_patch(const Rule& current, const boost::json::value& patch,
+                      std::string_view factory_timezone) {
+  if (!patch.is_object()) throw core::Invalid("body", "must be a JSON object");
+  json::value merged = rule_to_json(current);
+  json::object& object = merged.as_object();
+  for (const auto& [key, value] : patch.as_object()) object[key] = value;
+  Rule rule = rule_from_json(merged, factory_timezone);
+  rule.id = current.id;
+  return rule;
+}
+
 boost::json::value rule_to_json(const Rule& rule) {
   json::object object;
   if (rule.id != 0) object["id"] = rule.id;

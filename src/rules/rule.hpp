@@ -127,6 +127,12 @@ Rule rule_from_json(const boost::json::value& body, std::string_view factory_tim
 // Same, from JSON text; core::Invalid("body", …) when it is not JSON.
 Rule parse_rule(std::string_view json_text, std::string_view factory_timezone);
 
+// PATCH: the fields present in `patch` (a JSON object) replace those of `current`, whole (a
+// patch with "conditions" replaces the list); the result is validated like a new body and keeps
+// current.id. core::Invalid naming the field.
+Rule apply_rule_patch(const Rule& current, const boost::json::value& patch,
+                      std::string_view factory_timezone);
+
 // The body form of `rule` (with "id" when it is non-zero); rule_from_json reads it back equal.
 boost::json::value rule_to_json(const Rule& rule);
 std::string serialize_rule(const Rule& rule);

@@ -469,7 +469,7 @@ struct RuleEvaluator::Impl {
                         std::vector<Event>& out) {
     if (device.states.empty()) return;
     ++stats.readings;
-    ++sequence;
+    if (++sequence == 0) ++sequence;  // 0 is the stamp of a state never touched
     dirty.clear();
     if (device.known_since == kNone) device.known_since = ts;
     if (device.last_seen == kNone || ts > device.last_seen) device.last_seen = ts;
@@ -683,8 +683,28 @@ struct RuleEvaluator::Impl {
     return object;
   }
 
+  // The saved text is the whole truth about the machine: what it does not mention starts empty,
+  // so a replica that loads a machine's state before each batch never mixes in stale memory.
+  static void forget_readings(DeviceState& device) {
+    device.last_seen = kNone;
+    device.known_since = kNone;
+    for (Track& track : device.tracks) {
+      track.last_ts = track.prev_ts = kNone;
+      track.last = track.prev = 0;
+    }
+    for (Window& window : device.windows) window = Window(window.bucket_ms());
+    for (RuleState& state : device.states) {
+      RuleState empty;
+      empty.rule = state.rule;
+      empty.rule_id = state.rule_id;
+      empty.digest = state.digest;
+      state = empty;
+    }
+  }
+
   void device_from_json(const json::object& object) {
     DeviceState& device = device_for(json::value_to<std::string>(object.at("id")));
+    forget_readings(device);
     device.last_seen = time_at(object, "seen");
     device.known_since = time_at(object, "known");
     for (const json::value& value : object.at("tracks").as_array()) {

@@ -118,7 +118,9 @@ class RuleEvaluator {
 
   // Compact JSON of the evaluation state: everything (save_state) or one machine's part
   // (nullopt for an unknown machine). Restore after set_rules and set_devices; state of rules
-  // or parameters no longer present is ignored. core::Invalid("state", …) for malformed text.
+  // or parameters no longer present is ignored. A restored machine's state is replaced whole
+  // (what the text does not mention starts empty), so loading a machine's saved state before
+  // each batch is safe. core::Invalid("state", …) for malformed text.
   std::string save_state() const;
   std::optional<std::string> save_device_state(std::string_view device_id) const;
   void restore_state(std::string_view text);

@@ -361,6 +361,30 @@ TEST(RuleEvaluator, StateSurvivesARestartMidDuration) {
   EXPECT_THROW(fresh.evaluator().restore_state("not json"), core::Invalid);
 }
 
+TEST(RuleEvaluator, RestoringAMachineReplacesItsStateWhole) {
+  // A replica loads the machine's saved state before each batch: what it remembers itself must
+  // not leak in. Here it remembers a value of p that the saved state has never seen.
+  const std::vector<Rule> rules = {
+      rule_from(
+          3,
+          R"({"name":"jump","severity":"info","conditions":[{"kind":"rate","parameter":"p","op":">","threshold":50}]})"),
+      rule_from(
+          4,
+          R"({"name":"q","severity":"info","conditions":[{"kind":"threshold","parameter":"q","op":">","threshold":5}]})")};
+  Feeder other(rules);
+  other.feed("m", kT0, {{"q", 1}});
+  const auto saved = other.evaluator().save_device_state("m");
+  ASSERT_TRUE(saved.has_value());
+  Feeder replica(rules);
+  replica.feed("m", kT0, {{"p", 10}});
+  replica.evaluator().restore_device_state(*saved);
+  // With no previous value of p there is no rate yet; the stale 10 would make it 90 per minute.
+  EXPECT_TRUE(replica.feed("m", kT0 + kMinute, {{"p", 100}}).empty());
+  auto events = replica.feed("m", kT0 + 2 * kMinute, {{"p", 200}});
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].value, 100);
+}
+
 TEST(RuleEvaluator, OpenAlertSurvivesRestartAndClears) {
   const std::vector<Rule> rules = {rule_from(3, threshold_rule(">", 75))};
   Feeder before(rules);

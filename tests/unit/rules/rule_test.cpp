@@ -304,6 +304,24 @@ TEST(RuleJson, UnknownFactoryZoneIsRefusedOnlyWhenAScheduleNeedsIt) {
   EXPECT_NO_THROW(rule_from_json(body, "Nowhere/City"));
 }
 
+TEST(RuleJson, PatchReplacesOnlyTheFieldsGiven) {
+  Rule current = parse_rule(kCompressorRule, "Europe/Berlin");
+  current.id = 12;
+  Rule patched = apply_rule_patch(current, json::parse(R"({"severity":"major","schedule":null})"), "UTC");
+  EXPECT_EQ(patched.id, 12);
+  EXPECT_EQ(patched.severity, Severity::major);
+  EXPECT_FALSE(patched.schedule.has_value());
+  EXPECT_EQ(patched.conditions, current.conditions);
+  EXPECT_EQ(patched.channels, current.channels);
+  try {
+    apply_rule_patch(current, json::parse(R"({"conditions":[{"kind":"rate","parameter":"p","op":">"}]})"),
+                     "UTC");
+    FAIL() << "accepted";
+  } catch (const core::Invalid& e) {
+    EXPECT_EQ(e.field(), "conditions[0].threshold");
+  }
+}
+
 TEST(RuleJson, NotJsonIsInvalidBody) {
   try {
     parse_rule("{name:", "UTC");
