@@ -58,9 +58,12 @@ return n
 )";
 
 // Ends a delivery that failed: the entry leaves the stream and its successor goes to the retry
-// set or the dead letters, atomically, and only if the delivery was still pending.
+// set or the dead letters, atomically, and only while the delivery is still this consumer's
+// (not reclaimed by another one after the visibility timeout).
 constexpr const char* kFailScript = R"(
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #owner == 0 or owner[1][2] ~= ARGV[7] then return 0 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 if ARGV[3] == 'retry' then
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
@@ -92,7 +95,8 @@ struct ReplyDeleter {
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 std::string str(const redisReply* reply) {
-  return reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS)
+  return reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS ||
+                   reply->type == REDIS_REPLY_ERROR)
              ? std::string(reply->str, reply->len)
              : std::string();
 }
@@ -158,6 +162,13 @@ std::optional<std::pair<std::string, std::string>> entry_of(const redisReply* en
       return std::make_pair(str(entry->element[0]), str(fields->element[i + 1]));
   }
   return std::nullopt;
+}
+
+// A receipt is "<stream entry id> <consumer>": the entry to acknowledge and who holds it.
+std::pair<std::string_view, std::string_view> split_receipt(std::string_view receipt) {
+  auto space = receipt.find(' ');
+  if (space == std::string_view::npos) return {receipt, {}};
+  return {receipt.substr(0, space), receipt.substr(space + 1)};
 }
 
 }  // namespace
@@ -393,7 +404,7 @@ std::optional<Job> RedisQueue::claim(std::string_view queue, std::string_view co
     }
     Job job = std::move(decoded->job);
     job.attempts += deliveries;
-    job.receipt = entry->first;
+    job.receipt = entry->first + " " + std::string(consumer);
     if (job.attempts > kMaxAttempts) {
       const std::int64_t now_ms = now();
       Job dead = job;
@@ -403,7 +414,7 @@ std::optional<Job> RedisQueue::claim(std::string_view queue, std::string_view co
                         (job.last_error.empty() ? "" : "; earlier: " + job.last_error);
       dead.last_error = truncate_error(dead.last_error);
       c->checked({"EVAL", kFailScript, "4", stream, delayed_key(queue), kDeadHash, kDeadIndex, kGroup,
-                  entry->first, "dead", encode(dead, now_ms), std::to_string(now_ms), dead.id});
+                  entry->first, "dead", encode(dead, now_ms), std::to_string(now_ms), dead.id, consumer});
       log::warn("job dead-lettered: never acknowledged", {{"queue", job.queue},
                                                           {"task", job.task},
                                                           {"job_id", job.id},
@@ -419,7 +430,8 @@ std::optional<Job> RedisQueue::claim(std::string_view queue, std::string_view co
 
 void RedisQueue::ack(const Job& job) {
   auto c = lease();
-  c->checked({"EVAL", kAckScript, "1", stream_key(job.queue), kGroup, job.receipt});
+  auto [entry, consumer] = split_receipt(job.receipt);
+  c->checked({"EVAL", kAckScript, "1", stream_key(job.queue), kGroup, entry});
 }
 
 FailOutcome RedisQueue::fail(const Job& job, std::string_view error, bool permanent) {
@@ -438,8 +450,9 @@ FailOutcome RedisQueue::fail(const Job& job, std::string_view error, bool perman
     text = encode(next);
   }
   auto c = lease();
+  auto [entry, consumer] = split_receipt(job.receipt);
   Reply r = c->checked({"EVAL", kFailScript, "4", stream_key(job.queue), delayed_key(job.queue), kDeadHash,
-                        kDeadIndex, kGroup, job.receipt, dead ? "dead" : "retry", text, score, job.id});
+                        kDeadIndex, kGroup, entry, dead ? "dead" : "retry", text, score, job.id, consumer});
   if (r->type != REDIS_REPLY_INTEGER || r->integer == 0) return FailOutcome::stale;
   return dead ? FailOutcome::dead_lettered : FailOutcome::retry_scheduled;
 }
