@@ -13,7 +13,11 @@ QueueOptions queue_options(const core::Config& config) {
 }
 
 std::unique_ptr<JobQueue> make_job_queue(const core::Config& config, db::Database& database) {
-  QueueOptions options = queue_options(config);
+  return make_job_queue(config, database, queue_options(config));
+}
+
+std::unique_ptr<JobQueue> make_job_queue(const core::Config& config, db::Database& database,
+                                         const QueueOptions& options) {
   auto sql = std::make_unique<SqlQueue>(database, options);
   if (config.redis_url.empty()) return sql;
   return std::make_unique<FailoverQueue>(std::make_unique<RedisQueue>(config.redis_url, options),

@@ -15,5 +15,8 @@ QueueOptions queue_options(const core::Config& config);
 
 // Throws core::Invalid for a malformed redis_url. Does not connect: Redis may be down.
 std::unique_ptr<JobQueue> make_job_queue(const core::Config& config, db::Database& database);
+// The same with options other than the configuration's (tests: a short visibility timeout).
+std::unique_ptr<JobQueue> make_job_queue(const core::Config& config, db::Database& database,
+                                         const QueueOptions& options);
 
 }  // namespace factoryops::queue

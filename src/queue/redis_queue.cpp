@@ -1,8 +1,10 @@
 #include "queue/redis_queue.hpp"
 
 #include <hiredis/hiredis.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <initializer_list>
@@ -209,6 +211,14 @@ class RedisQueue::Connection {
   }
 
   bool broken() const { return broken_; }
+
+  // False when the server has closed the socket while the connection sat in the pool (Redis
+  // restarted): checked without a round trip, so a restart does not fail the next command.
+  bool still_open() const {
+    char byte = 0;
+    const ssize_t n = ::recv(context_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
   // Streams whose consumer group this connection has seen exist.
   std::vector<std::string> groups_known;
 
@@ -262,10 +272,11 @@ RedisQueue::~RedisQueue() {
 RedisQueue::Lease RedisQueue::lease() {
   {
     std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       Connection* connection = idle_.back();
       idle_.pop_back();
-      return Lease(this, connection);
+      if (connection->still_open()) return Lease(this, connection);
+      delete connection;
     }
     // While Redis is down, fail at once instead of paying a connect per call: enqueue must not
     // stall the producer, and the failover queue then goes to SQL straight away.
