@@ -112,12 +112,26 @@ std::vector<DeadJob> FailoverQueue::dead_letters(std::string_view queue, std::si
 }
 
 bool FailoverQueue::requeue_dead(std::string_view id) {
-  // Ids do not collide: the SQL queue's are decimal, Redis's start with a letter.
-  return primary_.requeue_dead(id) || fallback_.requeue_dead(id);
+  return on_either(id, [](JobQueue& q, std::string_view dead_id) { return q.requeue_dead(dead_id); });
 }
 
 bool FailoverQueue::delete_dead(std::string_view id) {
-  return primary_.delete_dead(id) || fallback_.delete_dead(id);
+  return on_either(id, [](JobQueue& q, std::string_view dead_id) { return q.delete_dead(dead_id); });
+}
+
+bool FailoverQueue::on_either(std::string_view id,
+                              const std::function<bool(JobQueue&, std::string_view)>& action) {
+  // Ids do not collide (the SQL queue's are decimal, Redis's start with a letter), so asking
+  // both is safe. "Not found" is only the answer when both could answer.
+  std::optional<core::Unavailable> primary_down;
+  try {
+    if (action(primary_, id)) return true;
+  } catch (const core::Unavailable& e) {
+    primary_down = e;
+  }
+  if (action(fallback_, id)) return true;
+  if (primary_down) throw *primary_down;
+  return false;
 }
 
 std::int64_t FailoverQueue::depth(std::string_view queue) {

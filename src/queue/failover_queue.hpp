@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "queue/job_queue.hpp"
@@ -32,6 +33,7 @@ class FailoverQueue final : public JobQueue {
 
  private:
   JobQueue& owner_of(const Job& job);
+  bool on_either(std::string_view id, const std::function<bool(JobQueue&, std::string_view)>& action);
 
   std::unique_ptr<JobQueue> owned_primary_;
   std::unique_ptr<JobQueue> owned_fallback_;
