@@ -122,7 +122,8 @@ const std::vector<KeySpec>& key_specs() {
        url_setter(&Config::database_url, {"sqlite://", "mysql://", "mariadb://"}, false)},
       {"tsdb_url", true, url_setter(&Config::tsdb_url, {"embedded:", "influxdb://", "influxdbs://"}, false)},
       {"redis_url", true, url_setter(&Config::redis_url, {"redis://", "rediss://", "unix://"}, true)},
-      {"job_visibility_timeout_seconds", false, int_setter(&Config::job_visibility_timeout_seconds, 1, 86400)},
+      {"job_visibility_timeout_seconds", false,
+       int_setter(&Config::job_visibility_timeout_seconds, 1, 86400)},
       {"influxdb_token", true, string_setter(&Config::influxdb_token)},
       {"telemetry_spool_max_bytes", false,
        [](Config& c, const Source& s) {
