@@ -95,11 +95,11 @@ FailOutcome FailoverQueue::fail(const Job& job, std::string_view error, bool per
   return owner_of(job).fail(untagged(job), error, permanent);
 }
 
-std::vector<DeadJob> FailoverQueue::dead_letters(std::string_view queue, std::size_t limit) {
+std::vector<DeadJob> FailoverQueue::dead_letters(const DeadLetterQuery& query) {
   std::vector<DeadJob> out;
   for (JobQueue* q : {&primary_, &fallback_}) {
     try {
-      auto part = q->dead_letters(queue, limit);
+      auto part = q->dead_letters(query);
       out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     } catch (const core::Unavailable& e) {
       log::warn("job queue: dead letters not listed", {{"backend", q->backend()}, {"error", e.what()}});
@@ -107,16 +107,18 @@ std::vector<DeadJob> FailoverQueue::dead_letters(std::string_view queue, std::si
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const DeadJob& a, const DeadJob& b) { return a.died_at_ms > b.died_at_ms; });
-  if (out.size() > limit) out.resize(limit);
+  if (out.size() > query.limit) out.resize(query.limit);
   return out;
 }
 
-bool FailoverQueue::requeue_dead(std::string_view id) {
-  return on_either(id, [](JobQueue& q, std::string_view dead_id) { return q.requeue_dead(dead_id); });
+bool FailoverQueue::requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) {
+  return on_either(id,
+                   [&](JobQueue& q, std::string_view dead_id) { return q.requeue_dead(factory, dead_id); });
 }
 
-bool FailoverQueue::delete_dead(std::string_view id) {
-  return on_either(id, [](JobQueue& q, std::string_view dead_id) { return q.delete_dead(dead_id); });
+bool FailoverQueue::delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) {
+  return on_either(id,
+                   [&](JobQueue& q, std::string_view dead_id) { return q.delete_dead(factory, dead_id); });
 }
 
 bool FailoverQueue::on_either(std::string_view id,

@@ -26,9 +26,9 @@ class FailoverQueue final : public JobQueue {
   void ack(const Job& job) override;
   FailOutcome fail(const Job& job, std::string_view error, bool permanent) override;
   // Both queues' dead letters, most recent first; a queue that does not answer is left out.
-  std::vector<DeadJob> dead_letters(std::string_view queue, std::size_t limit) override;
-  bool requeue_dead(std::string_view id) override;
-  bool delete_dead(std::string_view id) override;
+  std::vector<DeadJob> dead_letters(const DeadLetterQuery& query) override;
+  bool requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
+  bool delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
   std::int64_t depth(std::string_view queue) override;
 
  private:

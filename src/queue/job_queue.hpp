@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ids.hpp"
+
 namespace factoryops::queue {
 
 // The queues of the roles (DESIGN §2); any slug is accepted, these are the ones in use.
@@ -47,6 +49,12 @@ Job make_job(std::string_view queue, std::string_view task, std::string_view fac
 struct DeadJob {
   Job job;  // attempts = deliveries made; last_error = why it died
   std::int64_t died_at_ms = 0;
+};
+
+struct DeadLetterQuery {
+  std::optional<core::FactoryId> factory;  // nullopt: every factory
+  std::string queue;                       // empty: every queue
+  std::size_t limit = 100;
 };
 
 enum class FailOutcome {
@@ -100,13 +108,14 @@ class JobQueue {
   // is out of attempts or `permanent` (retrying cannot help, e.g. a malformed payload).
   virtual FailOutcome fail(const Job& job, std::string_view error, bool permanent) = 0;
 
-  // Dead letters, most recent first; `queue` empty = every queue. For the super admin.
-  virtual std::vector<DeadJob> dead_letters(std::string_view queue, std::size_t limit) = 0;
+  // Dead letters, most recent first. For the super admin of query.factory; an unset factory
+  // means every factory's (operators and tools only, never a tenant request).
+  virtual std::vector<DeadJob> dead_letters(const DeadLetterQuery& query) = 0;
   // Puts a dead job back in its queue with a fresh set of attempts; false when `id` is not a
-  // dead letter here.
-  virtual bool requeue_dead(std::string_view id) = 0;
-  // Forgets a dead job; false when `id` is not a dead letter here.
-  virtual bool delete_dead(std::string_view id) = 0;
+  // dead letter here (of `factory`, when set).
+  virtual bool requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) = 0;
+  // Forgets a dead job; false when `id` is not a dead letter here (of `factory`, when set).
+  virtual bool delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) = 0;
 
   // Jobs of `queue` waiting, scheduled for retry or in flight (not dead).
   virtual std::int64_t depth(std::string_view queue) = 0;

@@ -468,25 +468,26 @@ FailOutcome RedisQueue::fail(const Job& job, std::string_view error, bool perman
   return dead ? FailOutcome::dead_lettered : FailOutcome::retry_scheduled;
 }
 
-std::vector<DeadJob> RedisQueue::dead_letters(std::string_view queue, std::size_t limit) {
+std::vector<DeadJob> RedisQueue::dead_letters(const DeadLetterQuery& query) {
   auto c = lease();
   Reply ids = c->checked({"ZREVRANGE", kDeadIndex, "0", std::to_string(kDeadScanLimit - 1)});
   std::vector<DeadJob> out;
   if (ids->type != REDIS_REPLY_ARRAY) return out;
-  for (std::size_t i = 0; i < ids->elements && out.size() < limit; ++i) {
+  for (std::size_t i = 0; i < ids->elements && out.size() < query.limit; ++i) {
     Reply value = c->checked({"HGET", kDeadHash, str(ids->element[i])});
     auto decoded = decode(str(value.get()));
-    if (!decoded || (!queue.empty() && decoded->job.queue != queue)) continue;
+    if (!decoded || (!query.queue.empty() && decoded->job.queue != query.queue)) continue;
+    if (query.factory && decoded->job.factory_id != query.factory->str()) continue;
     out.push_back(DeadJob{std::move(decoded->job), decoded->died_at_ms});
   }
   return out;
 }
 
-bool RedisQueue::requeue_dead(std::string_view id) {
+bool RedisQueue::requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) {
   auto c = lease();
   Reply value = c->checked({"HGET", kDeadHash, id});
   auto decoded = decode(str(value.get()));
-  if (!decoded) return false;
+  if (!decoded || (factory && decoded->job.factory_id != factory->str())) return false;
   Job job = std::move(decoded->job);
   job.attempts = 0;
   job.not_before_ms = now();
@@ -495,8 +496,13 @@ bool RedisQueue::requeue_dead(std::string_view id) {
   return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
-bool RedisQueue::delete_dead(std::string_view id) {
+bool RedisQueue::delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) {
   auto c = lease();
+  if (factory) {
+    Reply value = c->checked({"HGET", kDeadHash, id});
+    auto decoded = decode(str(value.get()));
+    if (!decoded || decoded->job.factory_id != factory->str()) return false;
+  }
   Reply r = c->checked({"EVAL", kDeleteDeadScript, "2", kDeadHash, kDeadIndex, id});
   return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }

@@ -149,16 +149,22 @@ FailOutcome SqlQueue::fail(const Job& job, std::string_view error, bool permanen
   return dead ? FailOutcome::dead_lettered : FailOutcome::retry_scheduled;
 }
 
-std::vector<DeadJob> SqlQueue::dead_letters(std::string_view queue, std::size_t limit) {
+std::vector<DeadJob> SqlQueue::dead_letters(const DeadLetterQuery& query) {
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM jobs WHERE state = 'dead'";
+  std::vector<db::Value> params;
+  if (query.factory) {
+    sql = "SELECT " + std::string(kColumns) + " FROM jobs WHERE factory_id = ? AND state = 'dead'";
+    params.emplace_back(query.factory->str());
+  }
+  if (!query.queue.empty()) {
+    sql += " AND queue = ?";
+    params.emplace_back(query.queue);
+  }
+  sql += " ORDER BY updated_at DESC, id DESC LIMIT ?";
+  params.emplace_back(static_cast<std::int64_t>(query.limit));
   auto conn = database_.acquire();
-  const std::string base = "SELECT " + std::string(kColumns) + " FROM jobs WHERE state = 'dead'";
-  std::vector<db::Row> rows =
-      queue.empty()
-          ? conn->query(base + " ORDER BY updated_at DESC, id DESC LIMIT ?", {limit})
-          : conn->query(base + " AND queue = ? ORDER BY updated_at DESC, id DESC LIMIT ?", {queue, limit});
   std::vector<DeadJob> out;
-  out.reserve(rows.size());
-  for (const auto& row : rows) {
+  for (const auto& row : conn->query(sql, params)) {
     DeadJob dead;
     dead.job = job_from(row);
     dead.died_at_ms = row.get_int("updated_at");
@@ -167,23 +173,28 @@ std::vector<DeadJob> SqlQueue::dead_letters(std::string_view queue, std::size_t 
   return out;
 }
 
-bool SqlQueue::requeue_dead(std::string_view id) {
+bool SqlQueue::requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) {
   auto parsed = parse_id(id);
   if (!parsed) return false;
   const std::int64_t now_ms = now();
+  // An unset factory matches every row: "? IS NULL OR factory_id = ?" keeps one statement.
+  const std::optional<std::string> owner = factory ? std::optional(factory->str()) : std::nullopt;
   auto conn = database_.acquire();
   auto result = conn->execute(
       "UPDATE jobs SET state = 'pending', attempts = 0, available_at = ?, claim_token = NULL, updated_at = ? "
-      "WHERE id = ? AND state = 'dead'",
-      {now_ms, now_ms, *parsed});
+      "WHERE id = ? AND state = 'dead' AND (? IS NULL OR factory_id = ?)",
+      {now_ms, now_ms, *parsed, owner, owner});
   return result.affected_rows > 0;
 }
 
-bool SqlQueue::delete_dead(std::string_view id) {
+bool SqlQueue::delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) {
   auto parsed = parse_id(id);
   if (!parsed) return false;
+  const std::optional<std::string> owner = factory ? std::optional(factory->str()) : std::nullopt;
   auto conn = database_.acquire();
-  return conn->execute("DELETE FROM jobs WHERE id = ? AND state = 'dead'", {*parsed}).affected_rows > 0;
+  return conn->execute("DELETE FROM jobs WHERE id = ? AND state = 'dead' AND (? IS NULL OR factory_id = ?)",
+                       {*parsed, owner, owner})
+             .affected_rows > 0;
 }
 
 std::int64_t SqlQueue::depth(std::string_view queue) {

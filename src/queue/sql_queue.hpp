@@ -18,9 +18,9 @@ class SqlQueue final : public JobQueue {
   std::optional<Job> claim(std::string_view queue, std::string_view consumer) override;
   void ack(const Job& job) override;
   FailOutcome fail(const Job& job, std::string_view error, bool permanent) override;
-  std::vector<DeadJob> dead_letters(std::string_view queue, std::size_t limit) override;
-  bool requeue_dead(std::string_view id) override;
-  bool delete_dead(std::string_view id) override;
+  std::vector<DeadJob> dead_letters(const DeadLetterQuery& query) override;
+  bool requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
+  bool delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
   std::int64_t depth(std::string_view queue) override;
 
  private:

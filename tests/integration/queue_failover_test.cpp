@@ -106,7 +106,7 @@ TEST(QueueFailover, WhileRedisIsDownJobsGoToSqlAndEveryJobRunsOnce) {
     EXPECT_EQ(count, 1) << id;
     EXPECT_EQ(all.count(id), 1u) << id;
   }
-  EXPECT_TRUE(queue->dead_letters(q, 10).empty());
+  EXPECT_TRUE(queue->dead_letters(DeadLetterQuery{std::nullopt, q, 10}).empty());
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ TEST_P(QueueKill9, AJobWhoseWorkerIsKilledCompletesOnceLater) {
     }
   }
   EXPECT_EQ(queue_->depth("notifications"), 0);
-  EXPECT_TRUE(queue_->dead_letters("notifications", 10).empty());
+  EXPECT_TRUE(queue_->dead_letters(DeadLetterQuery{std::nullopt, "notifications", 10}).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueKill9, ::testing::Values("sql", "redis"),

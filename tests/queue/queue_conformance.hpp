@@ -93,7 +93,9 @@ class JobQueueConformance : public ::testing::TestWithParam<QueueConformancePara
     std::this_thread::sleep_for(visibility + std::chrono::milliseconds(100));
   }
 
-  std::vector<DeadJob> dead_of(const std::string& queue) { return queue_->dead_letters(queue, 100); }
+  std::vector<DeadJob> dead_of(const std::string& queue) {
+    return queue_->dead_letters(DeadLetterQuery{std::nullopt, queue, 100});
+  }
 
   FakeClock clock_;
   std::unique_ptr<JobQueue> queue_;
@@ -215,10 +217,23 @@ TEST_P(JobQueueConformance, APermanentFailureIsDeadLetteredAtOnceAndCanBeRequeue
   EXPECT_EQ(dead_of(q)[0].job.last_error, "payload names no device");
   // Another queue's listing does not show it; the all-queues listing does.
   EXPECT_TRUE(dead_of(fresh_queue()).empty());
-  auto all = queue_->dead_letters("", 10000);
+  auto all = queue_->dead_letters(DeadLetterQuery{std::nullopt, "", 10000});
   EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const DeadJob& d) { return d.job.id == id; }));
+  // A factory sees its own dead letters only, and cannot touch another's.
+  const core::FactoryId owner("acme-pune");
+  const core::FactoryId other("globex-berlin");
+  auto mine = queue_->dead_letters(DeadLetterQuery{owner, q, 10});
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].job.id, id);
+  EXPECT_TRUE(queue_->dead_letters(DeadLetterQuery{other, q, 10}).empty());
+  for (const auto& d : queue_->dead_letters(DeadLetterQuery{other, "", 10000})) {
+    EXPECT_EQ(d.job.factory_id, "globex-berlin");
+  }
+  EXPECT_FALSE(queue_->requeue_dead(other, id));
+  EXPECT_FALSE(queue_->delete_dead(other, id));
+  EXPECT_EQ(dead_of(q).size(), 1u);
 
-  ASSERT_TRUE(queue_->requeue_dead(id));
+  ASSERT_TRUE(queue_->requeue_dead(owner, id));
   EXPECT_TRUE(dead_of(q).empty());
   auto again = queue_->claim(q, "c");
   ASSERT_TRUE(again.has_value());
@@ -226,11 +241,11 @@ TEST_P(JobQueueConformance, APermanentFailureIsDeadLetteredAtOnceAndCanBeRequeue
   EXPECT_EQ(again->attempts, 1);
   EXPECT_EQ(queue_->fail(*again, "still broken", true), FailOutcome::dead_lettered);
 
-  EXPECT_TRUE(queue_->delete_dead(id));
+  EXPECT_TRUE(queue_->delete_dead(std::nullopt, id));
   EXPECT_TRUE(dead_of(q).empty());
-  EXPECT_FALSE(queue_->delete_dead(id));
-  EXPECT_FALSE(queue_->requeue_dead(id));
-  EXPECT_FALSE(queue_->requeue_dead("no-such-job"));
+  EXPECT_FALSE(queue_->delete_dead(std::nullopt, id));
+  EXPECT_FALSE(queue_->requeue_dead(std::nullopt, id));
+  EXPECT_FALSE(queue_->requeue_dead(std::nullopt, "no-such-job"));
   EXPECT_FALSE(queue_->claim(q, "c").has_value());
 }
 
@@ -271,7 +286,7 @@ TEST_P(JobQueueConformance, AJobThatNeverGetsAnsweredIsDeadLetteredAfterItsLastA
     pass_visibility(kShortVisibility);
   }
   EXPECT_FALSE(queue->claim(q, "c").has_value());
-  auto dead = queue->dead_letters(q, 10);
+  auto dead = queue->dead_letters(DeadLetterQuery{std::nullopt, q, 10});
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].job.id, id);
   EXPECT_EQ(dead[0].job.attempts, kMaxAttempts);

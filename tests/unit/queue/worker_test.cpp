@@ -97,7 +97,7 @@ TEST_F(WorkerTest, AThrowingHandlerIsRetriedWithBackoffThenDeadLettered) {
   now_ += 3'600'000;
   EXPECT_FALSE(worker.run_one("notifications", "c"));
   EXPECT_EQ(runs, kMaxAttempts);
-  auto dead = queue_->dead_letters("notifications", 10);
+  auto dead = queue_->dead_letters(DeadLetterQuery{std::nullopt, "notifications", 10});
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].job.id, id);
   EXPECT_EQ(dead[0].job.last_error, "twilio answered 503");
@@ -115,7 +115,7 @@ TEST_F(WorkerTest, InvalidFromAHandlerDeadLettersAtOnce) {
   now_ += 3'600'000;
   EXPECT_FALSE(worker.run_one("rule-engine", "c"));
   EXPECT_EQ(runs, 1);
-  auto dead = queue_->dead_letters("rule-engine", 10);
+  auto dead = queue_->dead_letters(DeadLetterQuery{std::nullopt, "rule-engine", 10});
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].job.last_error, "payload.device_id: unknown device");
 }
@@ -139,7 +139,8 @@ TEST_F(WorkerTest, JobsWithoutAValidFactoryOrRequestIdOrAHandlerNeverRun) {
   EXPECT_EQ(runs, 0);
   EXPECT_EQ(outcomes("rule-engine", "evaluate", "rejected"), rejected_before + 2);
   std::set<std::string> errors;
-  for (const auto& dead : queue_->dead_letters("rule-engine", 10)) errors.insert(dead.job.last_error);
+  for (const auto& dead : queue_->dead_letters(DeadLetterQuery{std::nullopt, "rule-engine", 10}))
+    errors.insert(dead.job.last_error);
   EXPECT_EQ(errors, (std::set<std::string>{"invalid factory_id", "invalid request_id",
                                            "no handler for task 'no_such_task' on this worker"}));
 }
@@ -186,11 +187,13 @@ class DownQueue final : public JobQueue {
   std::optional<Job> claim(std::string_view, std::string_view) override { throw core::Unavailable("down"); }
   void ack(const Job&) override { throw core::Unavailable("down"); }
   FailOutcome fail(const Job&, std::string_view, bool) override { throw core::Unavailable("down"); }
-  std::vector<DeadJob> dead_letters(std::string_view, std::size_t) override {
+  std::vector<DeadJob> dead_letters(const DeadLetterQuery&) override { throw core::Unavailable("down"); }
+  bool requeue_dead(const std::optional<core::FactoryId>&, std::string_view) override {
     throw core::Unavailable("down");
   }
-  bool requeue_dead(std::string_view) override { throw core::Unavailable("down"); }
-  bool delete_dead(std::string_view) override { throw core::Unavailable("down"); }
+  bool delete_dead(const std::optional<core::FactoryId>&, std::string_view) override {
+    throw core::Unavailable("down");
+  }
   std::int64_t depth(std::string_view) override { throw core::Unavailable("down"); }
 };
 
@@ -212,8 +215,10 @@ TEST_F(WorkerTest, FailoverUsesTheFallbackForEverythingWhileThePrimaryIsDown) {
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->attempts, 2);
   EXPECT_EQ(failover.fail(*second, "bad address", true), FailOutcome::dead_lettered);
-  ASSERT_EQ(failover.dead_letters("notifications", 10).size(), 1u);
-  EXPECT_TRUE(failover.requeue_dead(id));
+  ASSERT_EQ(failover.dead_letters(DeadLetterQuery{std::nullopt, "notifications", 10}).size(), 1u);
+  // Not the fallback's for that factory, and the primary cannot say: unknown, not "not found".
+  EXPECT_THROW(failover.requeue_dead(core::FactoryId("globex"), id), core::Unavailable);
+  EXPECT_TRUE(failover.requeue_dead(core::FactoryId("acme-pune"), id));
   auto third = failover.claim("notifications", "c");
   ASSERT_TRUE(third.has_value());
   failover.ack(*third);

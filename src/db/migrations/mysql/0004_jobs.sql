@@ -17,6 +17,7 @@ CREATE TABLE jobs (
   updated_at    BIGINT        NOT NULL,
   PRIMARY KEY (id),
   KEY ix_jobs_claim (queue, state, available_at, id),
+  KEY ix_jobs_factory_dead (factory_id, state, updated_at),
   KEY ix_jobs_state_updated (state, updated_at),
   CONSTRAINT ck_jobs_state CHECK (state IN ('pending', 'dead'))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -23,5 +23,6 @@ CREATE TABLE jobs (
 
 -- Claiming filters on queue and state and takes the oldest due row.
 CREATE INDEX ix_jobs_claim ON jobs (queue, state, available_at, id);
--- The dead-letter list, newest first.
+-- A factory's dead letters for its super admin, newest first; and every factory's for operators.
+CREATE INDEX ix_jobs_factory_dead ON jobs (factory_id, state, updated_at);
 CREATE INDEX ix_jobs_state_updated ON jobs (state, updated_at);
