@@ -9,6 +9,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <span>
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
@@ -185,6 +186,10 @@ class RedisQueue::Connection {
   // Runs one command with binary-safe arguments. An I/O failure marks the connection broken and
   // throws core::Unavailable; an error reply is returned to the caller.
   Reply command(std::initializer_list<std::string_view> args) {
+    return command(std::span<const std::string_view>(args.begin(), args.size()));
+  }
+
+  Reply command(std::span<const std::string_view> args) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     argv.reserve(args.size());
@@ -473,12 +478,23 @@ std::vector<DeadJob> RedisQueue::dead_letters(const DeadLetterQuery& query) {
   Reply ids = c->checked({"ZREVRANGE", kDeadIndex, "0", std::to_string(kDeadScanLimit - 1)});
   std::vector<DeadJob> out;
   if (ids->type != REDIS_REPLY_ARRAY) return out;
-  for (std::size_t i = 0; i < ids->elements && out.size() < query.limit; ++i) {
-    Reply value = c->checked({"HGET", kDeadHash, str(ids->element[i])});
-    auto decoded = decode(str(value.get()));
-    if (!decoded || (!query.queue.empty() && decoded->job.queue != query.queue)) continue;
-    if (query.factory && decoded->job.factory_id != query.factory->str()) continue;
-    out.push_back(DeadJob{std::move(decoded->job), decoded->died_at_ms});
+  // Read in pages (one HMGET each) and filter here: dead letters are few, and this keeps one
+  // index for every factory.
+  constexpr std::size_t kPage = 200;
+  for (std::size_t first = 0; first < ids->elements && out.size() < query.limit; first += kPage) {
+    const std::size_t last = std::min<std::size_t>(ids->elements, first + kPage);
+    std::vector<std::string> names;
+    for (std::size_t i = first; i < last; ++i) names.push_back(str(ids->element[i]));
+    std::vector<std::string_view> args = {"HMGET", kDeadHash};
+    args.insert(args.end(), names.begin(), names.end());
+    Reply values = c->command(std::span<const std::string_view>(args));
+    if (values->type != REDIS_REPLY_ARRAY) throw core::Unavailable("redis: HMGET failed");
+    for (std::size_t i = 0; i < values->elements && out.size() < query.limit; ++i) {
+      auto decoded = decode(str(values->element[i]));
+      if (!decoded || (!query.queue.empty() && decoded->job.queue != query.queue)) continue;
+      if (query.factory && decoded->job.factory_id != query.factory->str()) continue;
+      out.push_back(DeadJob{std::move(decoded->job), decoded->died_at_ms});
+    }
   }
   return out;
 }

@@ -79,20 +79,28 @@ void Worker::stop() {
 void Worker::loop(int index) {
   const std::string consumer = options_.name + "-" + std::to_string(index);
   std::size_t next = static_cast<std::size_t>(index);  // threads start on different queues
+  std::uint64_t failing_rounds = 0;
   while (true) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
     bool ran = false;
+    bool failed = false;
     for (std::size_t i = 0; i < options_.queues.size(); ++i) {
       const std::string& name = options_.queues[(next + i) % options_.queues.size()];
       try {
         ran = run_one(name, consumer) || ran;
       } catch (const std::exception& e) {
-        log::warn("worker: queue not answering", {{"queue", name}, {"error", e.what()}});
+        // A backend that is down fails every round: log when it starts, then every 100th round.
+        if (failing_rounds % 100 == 0) {
+          log::warn("worker: queue not answering",
+                    {{"queue", name}, {"consumer", consumer}, {"error", e.what()}});
+        }
+        failed = true;
       }
     }
+    failing_rounds = failed ? failing_rounds + 1 : 0;
     ++next;
     if (!ran) {
       std::unique_lock lock(mutex_);
