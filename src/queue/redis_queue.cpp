@@ -419,6 +419,7 @@ std::optional<Job> RedisQueue::claim(std::string_view queue, std::string_view co
       continue;
     }
     Job job = std::move(decoded->job);
+    job.queue = std::string(queue);  // the stream it came from is what ack and fail address
     job.attempts += deliveries;
     job.receipt = entry->first + " " + std::string(consumer);
     if (job.attempts > kMaxAttempts) {

@@ -81,6 +81,11 @@ std::optional<Job> SqlQueue::claim(std::string_view queue, std::string_view cons
                              " FROM jobs WHERE queue = ? AND state = 'pending' AND available_at <= ? "
                              "ORDER BY available_at, id LIMIT 1" +
                              lock;
+  if (conn->dialect() == db::Dialect::mysql) {
+    // Row locks only: under REPEATABLE READ the locking read also takes gap locks on the claim
+    // index, which concurrent claimers moving rows within it can contend or deadlock on.
+    conn->execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  }
   db::Transaction tx(*conn);
   for (int exhausted = 0; exhausted < kMaxExhaustedPerClaim; ++exhausted) {
     auto row = conn->query_one(select, {queue, now_ms});

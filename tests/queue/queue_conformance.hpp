@@ -295,7 +295,8 @@ TEST_P(JobQueueConformance, AJobThatNeverGetsAnsweredIsDeadLetteredAfterItsLastA
 
 TEST_P(JobQueueConformance, ConcurrentConsumersNeverHoldTheSameJob) {
   const auto q = fresh_queue();
-  constexpr int kJobs = 60;
+  constexpr int kJobs = 150;
+  constexpr int kConsumers = 6;
   std::set<std::string> enqueued;
   for (int i = 0; i < kJobs; ++i) enqueued.insert(queue_->enqueue(job_for(q, std::to_string(i))));
   ASSERT_EQ(enqueued.size(), static_cast<std::size_t>(kJobs));
@@ -307,8 +308,8 @@ TEST_P(JobQueueConformance, ConcurrentConsumersNeverHoldTheSameJob) {
   std::vector<Job> held;
   std::vector<std::thread> consumers;
   std::vector<std::unique_ptr<JobQueue>> queues;
-  for (int c = 0; c < 4; ++c) queues.push_back(open(std::chrono::minutes(5)));
-  for (int c = 0; c < 4; ++c) {
+  for (int c = 0; c < kConsumers; ++c) queues.push_back(open(std::chrono::minutes(5)));
+  for (int c = 0; c < kConsumers; ++c) {
     consumers.emplace_back([&, c] {
       try {
         while (auto job = queues[static_cast<std::size_t>(c)]->claim(q, "consumer-" + std::to_string(c))) {
@@ -328,6 +329,62 @@ TEST_P(JobQueueConformance, ConcurrentConsumersNeverHoldTheSameJob) {
     EXPECT_EQ(enqueued.count(id), 1u);
   }
   for (const auto& job : held) queue_->ack(job);
+  EXPECT_EQ(queue_->depth(q), 0);
+}
+
+TEST_P(JobQueueConformance, ProducersAndConsumersAtOnceRunEveryJobOnce) {
+  const auto q = fresh_queue();
+  constexpr int kProducers = 2;
+  constexpr int kPerProducer = 100;
+  constexpr int kConsumers = 4;
+  std::mutex mutex;
+  std::set<std::string> enqueued;
+  std::map<std::string, int> acked;
+  std::atomic<int> producers_running{kProducers};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&, p] {
+      try {
+        auto queue = open(std::chrono::minutes(5));
+        for (int i = 0; i < kPerProducer; ++i) {
+          auto id = queue->enqueue(job_for(q, std::to_string(p * kPerProducer + i)));
+          std::lock_guard lock(mutex);
+          enqueued.insert(id);
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "producer " << p << ": " << e.what();
+      }
+      --producers_running;
+    });
+  }
+  for (int c = 0; c < kConsumers; ++c) {
+    threads.emplace_back([&, c] {
+      try {
+        auto queue = open(std::chrono::minutes(5));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (std::chrono::steady_clock::now() < deadline) {
+          auto job = queue->claim(q, "consumer-" + std::to_string(c));
+          if (!job) {
+            if (producers_running.load() == 0 && queue->depth(q) == 0) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+          }
+          queue->ack(*job);
+          std::lock_guard lock(mutex);
+          ++acked[job->id];
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "consumer " << c << ": " << e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(enqueued.size(), static_cast<std::size_t>(kProducers * kPerProducer));
+  EXPECT_EQ(acked.size(), enqueued.size());
+  for (const auto& [id, count] : acked) {
+    EXPECT_EQ(count, 1) << "job " << id;
+    EXPECT_EQ(enqueued.count(id), 1u) << id;
+  }
   EXPECT_EQ(queue_->depth(q), 0);
 }
 
