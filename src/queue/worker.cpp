@@ -119,8 +119,11 @@ bool Worker::run_one(std::string_view queue, std::string_view consumer) {
 void Worker::process(Job job) {
   // An invalid request id is not propagated into the log scope (it could be anything).
   log::RequestIdScope scope(http::is_valid_request_id(job.request_id) ? job.request_id : "invalid");
+  // Only registered task names become label values: a job naming some other task must not
+  // create a series of its own.
+  const bool known_task = handlers_.count(job.task) != 0;
   auto count = [&](std::string_view outcome) {
-    outcome_family().labels({job.queue, job.task, outcome}).inc();
+    outcome_family().labels({job.queue, known_task ? std::string_view(job.task) : "unknown", outcome}).inc();
   };
   // `rejected`: the job itself is unusable (counted as such, not as a plain failure).
   auto finish_failed = [&](std::string_view why, bool permanent, bool rejected) {
@@ -178,6 +181,11 @@ void Worker::process(Job job) {
   } catch (const std::exception& e) {
     duration_family().labels({job.task}).observe(seconds());
     finish_failed(e.what(), false, false);
+    return;
+  } catch (...) {
+    // Whatever a handler throws, the job is finished one way or the other and the thread lives.
+    duration_family().labels({job.task}).observe(seconds());
+    finish_failed("the handler threw something other than an exception", false, false);
     return;
   }
   const double elapsed = seconds();

@@ -138,6 +138,8 @@ TEST_F(WorkerTest, JobsWithoutAValidFactoryOrRequestIdOrAHandlerNeverRun) {
   EXPECT_FALSE(worker.run_one("rule-engine", "c"));
   EXPECT_EQ(runs, 0);
   EXPECT_EQ(outcomes("rule-engine", "evaluate", "rejected"), rejected_before + 2);
+  EXPECT_EQ(outcomes("rule-engine", "no_such_task", "rejected"), 0) << "unknown tasks share one label";
+  EXPECT_GE(outcomes("rule-engine", "unknown", "rejected"), 1);
   std::set<std::string> errors;
   for (const auto& dead : queue_->dead_letters(DeadLetterQuery{std::nullopt, "rule-engine", 10}))
     errors.insert(dead.job.last_error);
