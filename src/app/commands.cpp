@@ -18,6 +18,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/job_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
 #include "api/system_routes.hpp"
@@ -49,6 +50,8 @@
 #include "mqtt/client.hpp"
 #include "mqtt/dynsec.hpp"
 #include "mqtt/telemetry_ingestor.hpp"
+#include "queue/dead_letter_service.hpp"
+#include "queue/make_job_queue.hpp"
 #include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
 #include "tsdb/telemetry_query_service.hpp"
@@ -332,6 +335,18 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   // Deleting expired data is idempotent, so replicas doing it at once do no harm.
   tsdb::RetentionScheduler retention(*store, [&telemetry_queries] { return telemetry_queries.policies(); });
 
+  // The job queue chosen by FACTORYOPS_REDIS_URL (docs/jobs.md). Worker roles consume it; the
+  // API shows a factory's dead letters to its super admin.
+  std::unique_ptr<queue::JobQueue> job_queue;
+  try {
+    job_queue = queue::make_job_queue(config, *database);
+  } catch (const core::Invalid& e) {
+    log::error("invalid job queue configuration", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  queue::DeadLetterService dead_letters(*job_queue, *database);
+
   http::Router router;
   api::register_system_routes(router, {.health = &health,
                                        .metrics = nullptr,
@@ -349,6 +364,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                  .rejections = &rejection_log,
                                  .devices = &device_service});
     api::register_telemetry_routes(router, authenticator, telemetry_queries);
+    api::register_job_routes(router, authenticator, dead_letters);
     // EMQX asks /internal/mqtt/authn and /authz (docs/mqtt-emqx.md); absent unless the secret is set.
     api::register_mqtt_auth_routes(router, {.keys = &device_keys,
                                             .secret = config.mqtt_auth_secret,

@@ -122,6 +122,8 @@ const std::vector<KeySpec>& key_specs() {
        url_setter(&Config::database_url, {"sqlite://", "mysql://", "mariadb://"}, false)},
       {"tsdb_url", true, url_setter(&Config::tsdb_url, {"embedded:", "influxdb://", "influxdbs://"}, false)},
       {"redis_url", true, url_setter(&Config::redis_url, {"redis://", "rediss://", "unix://"}, true)},
+      {"job_visibility_timeout_seconds", false,
+       int_setter(&Config::job_visibility_timeout_seconds, 1, 86400)},
       {"influxdb_token", true, string_setter(&Config::influxdb_token)},
       {"telemetry_spool_max_bytes", false,
        [](Config& c, const Source& s) {
@@ -451,6 +453,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Config& c) {
       {"database_url", url(c.database_url)},
       {"tsdb_url", url(c.tsdb_url)},
       {"redis_url", url(c.redis_url)},
+      {"job_visibility_timeout_seconds", std::to_string(c.job_visibility_timeout_seconds)},
       {"influxdb_token", hide(c.influxdb_token)},
       {"telemetry_spool_max_bytes", std::to_string(c.telemetry_spool_max_bytes)},
       {"retention_raw_days", std::to_string(c.retention_raw_days)},

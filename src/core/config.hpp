@@ -45,6 +45,8 @@ struct Config {
   std::string database_url;  // default: sqlite:///<data_dir>/factoryops.db
   std::string tsdb_url = "embedded:";
   std::string redis_url;  // empty: jobs use the SQL queue; the InfluxDB spool uses the disk
+  // A job claimed but neither acknowledged nor failed within this time runs again elsewhere.
+  int job_visibility_timeout_seconds = 300;
   // Sent as "Authorization: Token …" to InfluxDB 2.x/3.x; 1.x takes user:password in the URL.
   std::string influxdb_token;
   // Upper bound of the disk spool that holds InfluxDB batches while InfluxDB and Redis are down.

@@ -65,6 +65,17 @@ void wait_until_ready(const std::string& what, Process& process, Ready ready,
 }  // namespace
 
 RedisServer::RedisServer() : port_(free_port()) {
+  start();
+}
+
+void RedisServer::stop() {
+  if (!process_) return;
+  command("SAVE");
+  process_->stop();
+  process_.reset();
+}
+
+void RedisServer::start() {
   ProcessOptions o;
   o.argv = {require_program("redis-server").string(),
             "--port",

@@ -20,6 +20,10 @@ class RedisServer {
   // Sends one inline command and returns the first reply line, e.g. "+PONG".
   std::string command(const std::string& line) const;
   Process& process() { return *process_; }
+  // SAVE, then SIGTERM: start() brings the server back on the same port with the same data,
+  // as a production Redis with persistence would after a restart.
+  void stop();
+  void start();
 
  private:
   TempDir dir_{"factoryops-redis"};

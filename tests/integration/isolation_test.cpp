@@ -34,6 +34,7 @@ const std::map<std::string, std::string>& sample_bodies() {
       {"POST /api/v1/devices", R"({"device_id":"iso-probe","name":"Isolation probe"})"},
       {"PATCH /api/v1/devices/{device_id}", R"({"name":"Renamed by someone else"})"},
       {"POST /api/v1/devices/{device_id}/rotate-key", "{}"},
+      {"POST /api/v1/jobs/dead-letters/{id}/requeue", "{}"},
       {"PATCH /api/v1/devices/{device_id}/parameters/{key}", R"({"display_name":"Power"})"},
       {"POST /api/v1/ingest", R"({"power_kw":1.5})"},
       {"PATCH /api/v1/telemetry/retention", R"({"raw_days":200})"},

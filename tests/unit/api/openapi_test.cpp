@@ -13,6 +13,7 @@
 #include "api/device_routes.hpp"
 #include "api/health.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/job_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
 #include "api/system_routes.hpp"
@@ -29,6 +30,7 @@
 #include "db/database.hpp"
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
+#include "queue/sql_queue.hpp"
 #include "unit/tsdb/telemetry_query_store_double.hpp"
 #include "users/user_service.hpp"
 
@@ -84,6 +86,8 @@ struct AllRoutes {
   ingest::DeviceKeyCache device_keys{[](std::string_view) { return std::optional<devices::KeyOwner>(); }};
   tsdb::TelemetryQueryService telemetry{*db, store, {}};
   core::BlockingPool pool{1, 4};
+  queue::SqlQueue jobs{*db, {}};
+  queue::DeadLetterService dead_letters{jobs, *db};
   std::shared_ptr<live::LiveHub> hub =
       std::make_shared<live::LiveHub>(live::LiveHub::Options{.flush_thread = false, .metrics = &metrics});
   http::Router router;
@@ -105,6 +109,7 @@ struct AllRoutes {
                                        .telemetry_username = "factoryops-telemetry",
                                        .telemetry_password = "telemetry-password"});
     register_live_routes(router, authenticator, {.hub = hub, .pool = &pool, .devices = &devices});
+    register_job_routes(router, authenticator, dead_letters);
   }
 };
 
