@@ -13,6 +13,10 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/json.hpp>
+
+#include "alerts/alert_service.hpp"
+#include "api/alert_routes.hpp"
 #include "api/audit_routes.hpp"
 #include "api/auth_routes.hpp"
 #include "api/device_routes.hpp"
@@ -346,6 +350,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     return kExitUsage;
   }
   queue::DeadLetterService dead_letters(*job_queue, *database);
+  alerts::AlertService alert_service(*database);
 
   http::Router router;
   api::register_system_routes(router, {.health = &health,
@@ -365,6 +370,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                  .devices = &device_service});
     api::register_telemetry_routes(router, authenticator, telemetry_queries);
     api::register_job_routes(router, authenticator, dead_letters);
+    api::register_alert_routes(router, authenticator, alert_service);
     // EMQX asks /internal/mqtt/authn and /authz (docs/mqtt-emqx.md); absent unless the secret is set.
     api::register_mqtt_auth_routes(router, {.keys = &device_keys,
                                             .secret = config.mqtt_auth_secret,
@@ -378,6 +384,13 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
       ingestor->on_status(
           [live_hub](const core::FactoryId& factory, const core::DeviceId& device, bool online,
                      std::int64_t at_ms) { live_hub->publish_status(factory, device, online, at_ms); });
+    // Alert events of this process go to every live client of the alert's factory.
+    alert_service.set_listener(
+        [live_hub](const core::FactoryId& factory, std::string_view event, const alerts::Alert& alert) {
+          live_hub->publish_to_factory(
+              factory, boost::json::serialize(boost::json::object{
+                           {"type", "alert"}, {"event", event}, {"alert", api::alert_json(alert)}}));
+        });
     api::register_live_routes(router, authenticator,
                               {.hub = live_hub, .pool = &pool, .devices = &device_service});
   }

@@ -264,6 +264,17 @@ void LiveHub::publish_status(const core::FactoryId& factory_id, const core::Devi
   for (ClientId id : too_slow) drop(id);
 }
 
+void LiveHub::publish_to_factory(const core::FactoryId& factory_id, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto factory = by_factory_.find(factory_id);
+  if (factory == by_factory_.end()) return;
+  std::vector<ClientId> too_slow;
+  for (Client* client : factory->second) {
+    if (!push(*client, message)) too_slow.push_back(client->id);
+  }
+  for (ClientId id : too_slow) drop(id);
+}
+
 void LiveHub::flush_due() {
   std::lock_guard lock(mutex_);
   const auto at = now();

@@ -79,6 +79,10 @@ class LiveHub {
   void publish_status(const core::FactoryId& factory, const core::DeviceId& device, bool online,
                       std::int64_t last_seen_ms);
 
+  // A message for every client of the factory whatever it subscribed to (alert events, which
+  // concern the whole factory). Not coalesced; never blocks on a client.
+  void publish_to_factory(const core::FactoryId& factory, const std::string& message);
+
   // Sends every coalesced value whose interval has passed. The flush thread calls it.
   void flush_due();
 

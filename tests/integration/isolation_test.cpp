@@ -35,6 +35,8 @@ const std::map<std::string, std::string>& sample_bodies() {
       {"PATCH /api/v1/devices/{device_id}", R"({"name":"Renamed by someone else"})"},
       {"POST /api/v1/devices/{device_id}/rotate-key", "{}"},
       {"POST /api/v1/jobs/dead-letters/{id}/requeue", "{}"},
+      {"POST /api/v1/alerts/{id}/acknowledge", R"({"comment":"probe"})"},
+      {"POST /api/v1/alerts/{id}/resolve", R"({"comment":"probe"})"},
       {"PATCH /api/v1/devices/{device_id}/parameters/{key}", R"({"display_name":"Power"})"},
       {"POST /api/v1/ingest", R"({"power_kw":1.5})"},
       {"PATCH /api/v1/telemetry/retention", R"({"raw_days":200})"},

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <set>
 
+#include "alerts/alert_service.hpp"
+#include "api/alert_routes.hpp"
 #include "api/audit_routes.hpp"
 #include "api/auth_routes.hpp"
 #include "api/device_routes.hpp"
@@ -88,6 +90,7 @@ struct AllRoutes {
   core::BlockingPool pool{1, 4};
   queue::SqlQueue jobs{*db, {}};
   queue::DeadLetterService dead_letters{jobs, *db};
+  alerts::AlertService alerts{*db};
   std::shared_ptr<live::LiveHub> hub =
       std::make_shared<live::LiveHub>(live::LiveHub::Options{.flush_thread = false, .metrics = &metrics});
   http::Router router;
@@ -110,6 +113,7 @@ struct AllRoutes {
                                        .telemetry_password = "telemetry-password"});
     register_live_routes(router, authenticator, {.hub = hub, .pool = &pool, .devices = &devices});
     register_job_routes(router, authenticator, dead_letters);
+    register_alert_routes(router, authenticator, alerts);
   }
 };
 
