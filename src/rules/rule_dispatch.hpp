@@ -1,0 +1,62 @@
+// Hands stored telemetry to the rule engine through the job queue without ever making ingestion
+// wait: the ingest pipeline's listener only appends to a bounded buffer; a thread packs what
+// accumulated for each factory into one `rules.evaluate` job on the rule-engine queue every
+// interval (or sooner when a factory's pack is large). Thread-safe; stop() (or the destructor)
+// enqueues what is buffered, then joins. The JobQueue must outlive it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "queue/job_queue.hpp"
+#include "tsdb/store.hpp"
+
+namespace factoryops::rules {
+
+inline constexpr std::string_view kEvaluateTask = "rules.evaluate";
+
+// The job payload: {"devices":[{"id":"m1","readings":[[ts_ms,{"power_kw":75.1,…}],…]},…]}.
+std::string encode_batches(const std::vector<tsdb::DeviceBatch>& batches);
+// core::Invalid naming what is wrong when the payload is not such a document.
+std::vector<tsdb::DeviceBatch> decode_batches(const core::FactoryId& factory, std::string_view payload);
+
+class RuleDispatcher {
+ public:
+  struct Options {
+    std::chrono::milliseconds interval{200};
+    std::size_t max_readings_per_job = 2000;
+    std::size_t max_buffered_readings = 200'000;  // beyond: dropped and counted, never waited for
+  };
+
+  explicit RuleDispatcher(queue::JobQueue& jobs);
+  RuleDispatcher(queue::JobQueue& jobs, Options options);
+  ~RuleDispatcher();
+  RuleDispatcher(const RuleDispatcher&) = delete;
+  RuleDispatcher& operator=(const RuleDispatcher&) = delete;
+
+  // The ingest pipeline's listener.
+  void add(const tsdb::DeviceBatch& batch);
+  void stop();
+
+ private:
+  void run();
+  // Enqueues the packs taken from the buffer; a failed enqueue is retried at the next round.
+  void send(std::map<std::string, std::vector<tsdb::DeviceBatch>>& packs);
+
+  queue::JobQueue& jobs_;
+  const Options options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<std::string, std::vector<tsdb::DeviceBatch>> buffered_;  // by factory
+  std::size_t buffered_readings_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;  // last
+};
+
+}  // namespace factoryops::rules
