@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "alerts/alert_service.hpp"
 #include "api/audit_routes.hpp"
 #include "api/auth_routes.hpp"
 #include "api/device_routes.hpp"
@@ -16,6 +17,7 @@
 #include "api/job_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
+#include "api/rule_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
@@ -31,6 +33,7 @@
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
 #include "queue/sql_queue.hpp"
+#include "rules/rule_service.hpp"
 #include "unit/tsdb/telemetry_query_store_double.hpp"
 #include "users/user_service.hpp"
 
@@ -88,6 +91,8 @@ struct AllRoutes {
   core::BlockingPool pool{1, 4};
   queue::SqlQueue jobs{*db, {}};
   queue::DeadLetterService dead_letters{jobs, *db};
+  alerts::AlertService alerts{*db};
+  rules::RuleService rules{*db, store, &alerts};
   std::shared_ptr<live::LiveHub> hub =
       std::make_shared<live::LiveHub>(live::LiveHub::Options{.flush_thread = false, .metrics = &metrics});
   http::Router router;
@@ -110,6 +115,7 @@ struct AllRoutes {
                                        .telemetry_password = "telemetry-password"});
     register_live_routes(router, authenticator, {.hub = hub, .pool = &pool, .devices = &devices});
     register_job_routes(router, authenticator, dead_letters);
+    register_rule_routes(router, authenticator, rules);
   }
 };
 
