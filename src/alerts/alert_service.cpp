@@ -16,7 +16,8 @@ constexpr std::string_view kSelectAlert =
     "SELECT a.id, a.rule_id, a.device_id, a.rule_name, a.severity, a.status, a.parameter, a.trigger_value, "
     "a.threshold, a.message, a.started_at, a.last_value, a.escalated_at, a.acknowledged_at, "
     "a.acknowledged_by, ua.email AS ack_email, ua.name AS ack_name, a.ack_comment, a.resolved_at, "
-    "a.resolved_by, ur.email AS res_email, ur.name AS res_name, a.resolution, a.resolve_comment, a.updated_at "
+    "a.resolved_by, ur.email AS res_email, ur.name AS res_name, a.resolution, a.resolve_comment, "
+    "a.updated_at "
     "FROM alerts a "
     "LEFT JOIN users ua ON ua.factory_id = a.factory_id AND ua.id = a.acknowledged_by "
     "LEFT JOIN users ur ON ur.factory_id = a.factory_id AND ur.id = a.resolved_by ";
@@ -27,7 +28,8 @@ std::optional<UserRef> user_ref(const db::Row& row, std::string_view id, std::st
                                 std::string_view name) {
   auto user_id = row.get_optional_int(id);
   if (!user_id) return std::nullopt;
-  return UserRef{*user_id, row.get_optional_string(email).value_or(""), row.get_optional_string(name).value_or("")};
+  return UserRef{*user_id, row.get_optional_string(email).value_or(""),
+                 row.get_optional_string(name).value_or("")};
 }
 
 Alert alert_from(const db::Row& row) {
@@ -57,17 +59,18 @@ Alert alert_from(const db::Row& row) {
 }
 
 std::optional<Alert> select_by_id(db::Connection& conn, const core::FactoryId& factory, std::int64_t id) {
-  auto row = conn.query_one(std::string(kSelectAlert) + "WHERE a.factory_id = ? AND a.id = ?",
-                            {factory.str(), id});
+  auto row =
+      conn.query_one(std::string(kSelectAlert) + "WHERE a.factory_id = ? AND a.id = ?", {factory.str(), id});
   if (!row) return std::nullopt;
   return alert_from(*row);
 }
 
 std::optional<Alert> select_unresolved(db::Connection& conn, const core::FactoryId& factory,
                                        std::int64_t rule_id, std::string_view device_id) {
-  auto row = conn.query_one(std::string(kSelectAlert) +
-                                "WHERE a.factory_id = ? AND a.rule_id = ? AND a.device_id = ? AND a.open_guard = 1",
-                            {factory.str(), rule_id, device_id});
+  auto row =
+      conn.query_one(std::string(kSelectAlert) +
+                         "WHERE a.factory_id = ? AND a.rule_id = ? AND a.device_id = ? AND a.open_guard = 1",
+                     {factory.str(), rule_id, device_id});
   if (!row) return std::nullopt;
   return alert_from(*row);
 }
@@ -161,7 +164,8 @@ Raised AlertService::raise(const core::FactoryId& factory, const Trigger& trigge
     }
     // Worse than what is open: the alert takes the new severity and wants attention again.
     auto changed = conn->execute(
-        "UPDATE alerts SET severity = ?, status = 'open', escalated_at = ?, trigger_value = ?, threshold = ?, "
+        "UPDATE alerts SET severity = ?, status = 'open', escalated_at = ?, trigger_value = ?, threshold = "
+        "?, "
         "parameter = ?, last_value = ?, updated_at = ? WHERE factory_id = ? AND id = ? AND open_guard = 1",
         {rules::severity_name(trigger.severity), now, trigger.value, trigger.threshold, trigger.parameter,
          trigger.value, now, factory.str(), existing->id});
@@ -183,7 +187,8 @@ std::optional<Alert> AlertService::clear(const core::FactoryId& factory, std::in
   if (!existing) return std::nullopt;
   auto changed = conn->execute(
       "UPDATE alerts SET status = 'resolved', open_guard = NULL, resolved_at = ?, resolution = 'auto', "
-      "last_value = COALESCE(?, last_value), updated_at = ? WHERE factory_id = ? AND id = ? AND open_guard = 1",
+      "last_value = COALESCE(?, last_value), updated_at = ? WHERE factory_id = ? AND id = ? AND open_guard = "
+      "1",
       {at_ms, value, db::now_ms(), factory.str(), existing->id});
   if (changed.affected_rows == 0) return std::nullopt;  // resolved meanwhile, by someone else
   auto alert = select_by_id(*conn, factory, existing->id);
@@ -221,8 +226,8 @@ Alert AlertService::acknowledge(const auth::FactoryContext& context, std::int64_
   auto changed = conn->execute(
       "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, ack_comment = ?, "
       "updated_at = ? WHERE factory_id = ? AND id = ? AND status = 'open'",
-      {db::now_ms(), context.user_id > 0 ? std::optional<std::int64_t>(context.user_id) : std::nullopt, comment,
-       db::now_ms(), context.factory_id.str(), id});
+      {db::now_ms(), context.user_id > 0 ? std::optional<std::int64_t>(context.user_id) : std::nullopt,
+       comment, db::now_ms(), context.factory_id.str(), id});
   if (changed.affected_rows == 0) {
     auto current = select_by_id(*conn, context.factory_id, id);
     if (!current) throw alert_not_found(id);
@@ -249,8 +254,8 @@ Alert AlertService::resolve(const auth::FactoryContext& context, std::int64_t id
       "UPDATE alerts SET status = 'resolved', open_guard = NULL, resolved_at = ?, resolved_by = ?, "
       "resolution = 'manual', resolve_comment = ?, updated_at = ? "
       "WHERE factory_id = ? AND id = ? AND status <> 'resolved'",
-      {db::now_ms(), context.user_id > 0 ? std::optional<std::int64_t>(context.user_id) : std::nullopt, comment,
-       db::now_ms(), context.factory_id.str(), id});
+      {db::now_ms(), context.user_id > 0 ? std::optional<std::int64_t>(context.user_id) : std::nullopt,
+       comment, db::now_ms(), context.factory_id.str(), id});
   if (changed.affected_rows == 0) {
     if (!select_by_id(*conn, context.factory_id, id)) throw alert_not_found(id);
     throw core::Conflict("alert " + std::to_string(id) + " is already resolved");
@@ -294,9 +299,9 @@ AlertPage AlertService::list(const auth::FactoryContext& context, const AlertFil
   auto paged = params;
   paged.emplace_back(filter.limit);
   paged.emplace_back(filter.offset);
-  for (const auto& row :
-       conn->query(std::string(kSelectAlert) + where + " ORDER BY a.started_at DESC, a.id DESC LIMIT ? OFFSET ?",
-                   paged))
+  for (const auto& row : conn->query(
+           std::string(kSelectAlert) + where + " ORDER BY a.started_at DESC, a.id DESC LIMIT ? OFFSET ?",
+           paged))
     page.items.push_back(alert_from(row));
   return page;
 }
@@ -307,10 +312,10 @@ AlertDetail AlertService::get(const auth::FactoryContext& context, std::int64_t 
   auto alert = select_by_id(*conn, context.factory_id, id);
   if (!alert) throw alert_not_found(id);
   AlertDetail detail{std::move(*alert), {}};
-  for (const auto& row : conn->query(
-           "SELECT id, event, channel, recipient, result, detail, provider_id, attempt, attempted_at "
-           "FROM alert_notifications WHERE factory_id = ? AND alert_id = ? ORDER BY id",
-           {context.factory_id.str(), id})) {
+  for (const auto& row :
+       conn->query("SELECT id, event, channel, recipient, result, detail, provider_id, attempt, attempted_at "
+                   "FROM alert_notifications WHERE factory_id = ? AND alert_id = ? ORDER BY id",
+                   {context.factory_id.str(), id})) {
     NotificationRecord record;
     record.id = row.get_int("id");
     record.attempt.event = row.get_string("event");
@@ -360,7 +365,8 @@ void AlertService::record_notification(const core::FactoryId& factory, std::int6
                                        const NotificationAttempt& attempt) {
   auto conn = database_.acquire();
   // The alert must be this factory's: a job naming another factory's alert records nothing.
-  auto owner = conn->query_one("SELECT id FROM alerts WHERE factory_id = ? AND id = ?", {factory.str(), alert_id});
+  auto owner =
+      conn->query_one("SELECT id FROM alerts WHERE factory_id = ? AND id = ?", {factory.str(), alert_id});
   if (!owner) throw alert_not_found(alert_id);
   std::string detail = attempt.detail.size() > 1024 ? attempt.detail.substr(0, 1024) : attempt.detail;
   conn->execute(

@@ -48,7 +48,7 @@ struct Alert {
   std::optional<UserRef> acknowledged_by{};
   std::optional<std::string> ack_comment{};
   std::optional<std::int64_t> resolved_at_ms{};
-  std::optional<UserRef> resolved_by{};  // none when resolved automatically
+  std::optional<UserRef> resolved_by{};     // none when resolved automatically
   std::optional<std::string> resolution{};  // "auto" | "manual"
   std::optional<std::string> resolve_comment{};
   std::int64_t updated_at_ms = 0;

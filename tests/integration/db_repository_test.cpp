@@ -378,18 +378,16 @@ TEST_P(DbRepository, TenantScopedQueriesNeverReturnAnotherFactorysRows) {
         "VALUES (?, "
         "?, ?, ?, ?)",
         {id, "press-1", "power_kw", 1, 1});
-    rule_of[f] =
-        conn->execute(
-                "INSERT INTO rules (factory_id, name, severity, scope, conditions, channels, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                {id, "High power", "critical", "{}", R"({"metric":"power_kw","op":">","value":50})", "[]", 1,
-                 1})
-            .last_insert_id;
+    rule_of[f] = conn->execute(
+                         "INSERT INTO rules (factory_id, name, severity, definition, created_at, updated_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         {id, "High power", "critical", R"({"conditions":[]})", 1, 1})
+                     .last_insert_id;
     conn->execute(
-        "INSERT INTO alerts (factory_id, rule_id, device_id, severity, status, message, started_at, "
-        "open_key) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        {id, rule_of[f], "press-1", "critical", "open", "power high at " + id, 2, 1});
+        "INSERT INTO alerts (factory_id, rule_id, device_id, rule_name, severity, status, message, "
+        "started_at, "
+        "open_guard, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {id, rule_of[f], "press-1", "High power", "critical", "open", "power high at " + id, 2, 1, 2});
     conn->execute(
         "INSERT INTO users (factory_id, email, role, permissions, created_at, updated_at) VALUES (?, ?, ?, "
         "?, ?, ?)",
@@ -414,11 +412,12 @@ TEST_P(DbRepository, TenantScopedQueriesNeverReturnAnotherFactorysRows) {
     ASSERT_EQ(audit.size(), 1u);
     EXPECT_EQ(audit[0].factory_id.str(), id);
   }
-  // An alert of "south" cannot point at a rule of "north" (composite foreign key).
-  EXPECT_THROW(conn->execute("INSERT INTO alerts (factory_id, rule_id, device_id, severity, status, message, "
-                             "started_at, open_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             {"south", rule_of[0], "press-9", "info", "open", "x", 3, 1}),
-               DbError);
+  // An alert belongs to a factory that exists.
+  EXPECT_THROW(
+      conn->execute("INSERT INTO alerts (factory_id, rule_id, device_id, rule_name, severity, status, "
+                    "message, started_at, open_guard, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    {"nowhere", rule_of[0], "press-9", "r", "info", "open", "x", 3, 1, 3}),
+      DbError);
   // The same e-mail may exist once per factory, not twice in one.
   EXPECT_THROW(
       conn->execute("INSERT INTO users (factory_id, email, role, permissions, created_at, updated_at) "
@@ -435,15 +434,14 @@ TEST_P(DbRepository, TenantScopedQueriesNeverReturnAnotherFactorysRows) {
 TEST_P(DbRepository, AtMostOneActiveAlertPerRuleAndDevice) {
   FactoryRepository(*db_).create({core::FactoryId("f1"), "F1"});
   auto conn = db_->acquire();
-  auto rule =
-      conn->execute(
-              "INSERT INTO rules (factory_id, name, severity, scope, conditions, channels, created_at, "
-              "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-              {"f1", "r", "warning", "{}", "{}", "[]", 1, 1})
-          .last_insert_id;
+  auto rule = conn->execute(
+                      "INSERT INTO rules (factory_id, name, severity, definition, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      {"f1", "r", "warning", "{}", 1, 1})
+                  .last_insert_id;
   const std::string insert_open =
-      "INSERT INTO alerts (factory_id, rule_id, device_id, severity, status, message, started_at, open_key) "
-      "VALUES (?, ?, ?, ?, 'open', 'm', ?, 1)";
+      "INSERT INTO alerts (factory_id, rule_id, device_id, rule_name, severity, status, message, started_at, "
+      "open_guard, updated_at) VALUES (?, ?, ?, 'r', ?, 'open', 'm', ?, 1, 1)";
   auto first = conn->execute(insert_open, {"f1", rule, "d1", "warning", 1}).last_insert_id;
   EXPECT_THROW(conn->execute(insert_open, {"f1", rule, "d1", "warning", 2}), core::Conflict);
   EXPECT_NO_THROW(conn->execute(insert_open, {"f1", rule, "d2", "warning", 2}));
@@ -452,16 +450,17 @@ TEST_P(DbRepository, AtMostOneActiveAlertPerRuleAndDevice) {
       "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ? WHERE factory_id = ? AND id = ?",
       {3, "f1", first});
   EXPECT_THROW(conn->execute(insert_open, {"f1", rule, "d1", "warning", 4}), core::Conflict);
-  // A resolved alert must clear open_key (CHECK), and then a new one may open.
+  // A resolved alert must clear open_guard (CHECK), and then a new one may open.
   EXPECT_THROW(
       conn->execute("UPDATE alerts SET status = 'resolved' WHERE factory_id = ? AND id = ?", {"f1", first}),
       DbError);
   conn->execute(
-      "UPDATE alerts SET status = 'resolved', resolved_at = ?, open_key = NULL WHERE factory_id = ? AND id = "
+      "UPDATE alerts SET status = 'resolved', resolved_at = ?, open_guard = NULL WHERE factory_id = ? AND id "
+      "= "
       "?",
       {5, "f1", first});
   auto second = conn->execute(insert_open, {"f1", rule, "d1", "warning", 6}).last_insert_id;
-  conn->execute("UPDATE alerts SET status = 'resolved', open_key = NULL WHERE factory_id = ? AND id = ?",
+  conn->execute("UPDATE alerts SET status = 'resolved', open_guard = NULL WHERE factory_id = ? AND id = ?",
                 {"f1", second});
   EXPECT_EQ(
       conn->query_one("SELECT COUNT(*) FROM alerts WHERE factory_id = ? AND status = 'resolved'", {"f1"})

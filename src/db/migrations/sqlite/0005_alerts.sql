@@ -1,6 +1,12 @@
 -- Rules and alerts: the rules of each factory (their validated definition as JSON), the alerts
 -- they raise (kept permanently) and the log of every notification attempt of an alert.
 
+-- The first schema's placeholder tables, never written by any release, give way to these:
+-- five severities, the rule as one validated JSON document, and alerts that outlive their
+-- rule (they keep its name).
+DROP TABLE alerts;
+DROP TABLE rules;
+
 CREATE TABLE rules (
   id           INTEGER PRIMARY KEY AUTOINCREMENT,
   factory_id   TEXT    NOT NULL REFERENCES factories (id),
