@@ -200,7 +200,8 @@ TEST_F(RulesApiTest, TheDocumentedExampleIsStoredListedChangedAndDeleted) {
   auto audit = get("/api/v1/audit-log?limit=100", alpha_);
   ASSERT_EQ(audit.status, 200) << audit.body;
   std::multiset<std::string> actions;
-  for (const auto& entry : object_of(audit.body).at("items").as_array()) {
+  const auto audit_page = object_of(audit.body);
+  for (const auto& entry : audit_page.at("items").as_array()) {
     if (entry.at("resource_type") == "rule" &&
         entry.at("resource_id") == json::value(std::to_string(created.at("id").to_number<std::int64_t>())))
       actions.insert(std::string(entry.at("action").as_string()));
@@ -255,8 +256,8 @@ TEST_F(RulesApiTest, BadFieldsAnswer422NamingTheField) {
   expect_invalid(call("POST", "/api/v1/rules", R"({"severity":"major","conditions":[]})", alpha_), "name");
   expect_invalid(call("POST", "/api/v1/rules", "this is not JSON", alpha_), "body");
   // Nothing of the above was stored.
-  for (const auto& item : object_of(get("/api/v1/rules?limit=500", alpha_).body).at("items").as_array())
-    EXPECT_NE(item.at("name"), "Bad");
+  const auto stored = object_of(get("/api/v1/rules?limit=500", alpha_).body);
+  for (const auto& item : stored.at("items").as_array()) EXPECT_NE(item.at("name"), "Bad");
 
   auto rule = create(simple_rule("Validated on change"));
   expect_invalid(call("PATCH", rule_path(rule), R"({"duration_seconds": -5})", alpha_), "duration_seconds");
