@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "alerts/alert_service.hpp"
@@ -88,16 +89,19 @@ StoredRule RuleService::create(const auth::FactoryContext& context, const json::
   if (context.user_id > 0) stored.created_by = context.user_id;
   stored.created_at_ms = stored.updated_at_ms = now();
 
-  auto conn = db_.acquire();
-  db::Transaction tx(*conn);
-  try {
-    stored.rule.id = RuleRepository::insert(context.factory_id, *conn, stored);
-  } catch (const core::Conflict&) {
-    throw name_taken(stored.rule.name);
+  {
+    // Released before the listener runs: it may read the database itself.
+    auto conn = db_.acquire();
+    db::Transaction tx(*conn);
+    try {
+      stored.rule.id = RuleRepository::insert(context.factory_id, *conn, stored);
+    } catch (const core::Conflict&) {
+      throw name_taken(stored.rule.name);
+    }
+    audit(*conn, context, "rule.created", stored.rule.id,
+          {{"name", stored.rule.name}, {"severity", severity_name(stored.rule.severity)}});
+    tx.commit();
   }
-  audit(*conn, context, "rule.created", stored.rule.id,
-        {{"name", stored.rule.name}, {"severity", severity_name(stored.rule.severity)}});
-  tx.commit();
   notify(context.factory_id, stored.rule, false);
   return stored;
 }
@@ -108,36 +112,44 @@ StoredRule RuleService::update(const auth::FactoryContext& context, std::int64_t
   const std::string timezone = timezone_of(context.factory_id);
   json::value changes = without_server_fields(patch);
 
-  auto conn = db_.acquire();
-  db::Transaction tx(*conn);
-  auto current = RuleRepository::find(context.factory_id, *conn, id);
-  if (!current) throw rule_not_found(id);
-  Rule changed = apply_rule_patch(current->rule, changes, timezone);
-  if (changed == current->rule) return *current;  // nothing changed: no new version, no audit entry
+  std::optional<StoredRule> current;
+  std::optional<StoredRule> stored;
+  {
+    // Released before the alerts are resolved and the listener runs: both borrow a connection.
+    auto conn = db_.acquire();
+    db::Transaction tx(*conn);
+    current = RuleRepository::find(context.factory_id, *conn, id);
+    if (!current) throw rule_not_found(id);
+    Rule changed = apply_rule_patch(current->rule, changes, timezone);
+    if (changed == current->rule) return *current;  // nothing changed: no new version, no audit entry
 
-  try {
-    if (!RuleRepository::update(context.factory_id, *conn, changed, now())) throw rule_not_found(id);
-  } catch (const core::Conflict&) {
-    throw name_taken(changed.name);
+    try {
+      if (!RuleRepository::update(context.factory_id, *conn, changed, now())) throw rule_not_found(id);
+    } catch (const core::Conflict&) {
+      throw name_taken(changed.name);
+    }
+    json::array fields;
+    for (const auto& [key, value] : changes.as_object()) fields.emplace_back(key);
+    audit(*conn, context, "rule.updated", id, {{"name", changed.name}, {"fields", std::move(fields)}});
+    stored = RuleRepository::find(context.factory_id, *conn, id);
+    tx.commit();
   }
-  json::array fields;
-  for (const auto& [key, value] : changes.as_object()) fields.emplace_back(key);
-  audit(*conn, context, "rule.updated", id, {{"name", changed.name}, {"fields", std::move(fields)}});
-  auto stored = RuleRepository::find(context.factory_id, *conn, id);
-  tx.commit();
-  if (current->rule.enabled && !changed.enabled) resolve_alerts(context.factory_id, id, "rule disabled");
+  if (current->rule.enabled && !stored->rule.enabled) resolve_alerts(context.factory_id, id, "rule disabled");
   notify(context.factory_id, stored->rule, false);
   return *stored;
 }
 
 void RuleService::remove(const auth::FactoryContext& context, std::int64_t id) {
   context.require(auth::Action::manage_rules);
-  auto conn = db_.acquire();
-  db::Transaction tx(*conn);
-  auto current = RuleRepository::find(context.factory_id, *conn, id);
-  if (!current || !RuleRepository::remove(context.factory_id, *conn, id)) throw rule_not_found(id);
-  audit(*conn, context, "rule.deleted", id, {{"name", current->rule.name}});
-  tx.commit();
+  std::optional<StoredRule> current;
+  {
+    auto conn = db_.acquire();
+    db::Transaction tx(*conn);
+    current = RuleRepository::find(context.factory_id, *conn, id);
+    if (!current || !RuleRepository::remove(context.factory_id, *conn, id)) throw rule_not_found(id);
+    audit(*conn, context, "rule.deleted", id, {{"name", current->rule.name}});
+    tx.commit();
+  }
   resolve_alerts(context.factory_id, id, "rule deleted");
   notify(context.factory_id, current->rule, true);
 }
