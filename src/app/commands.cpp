@@ -25,6 +25,7 @@
 #include "api/job_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
+#include "api/rule_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
@@ -56,6 +57,7 @@
 #include "mqtt/telemetry_ingestor.hpp"
 #include "queue/dead_letter_service.hpp"
 #include "queue/make_job_queue.hpp"
+#include "rules/rule_service.hpp"
 #include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
 #include "tsdb/telemetry_query_service.hpp"
@@ -350,7 +352,10 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     return kExitUsage;
   }
   queue::DeadLetterService dead_letters(*job_queue, *database);
+
+  // Rules and their alerts: deleting or disabling a rule resolves its unresolved alerts.
   alerts::AlertService alert_service(*database);
+  rules::RuleService rule_service(*database, *store, &alert_service);
 
   http::Router router;
   api::register_system_routes(router, {.health = &health,
@@ -371,6 +376,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     api::register_telemetry_routes(router, authenticator, telemetry_queries);
     api::register_job_routes(router, authenticator, dead_letters);
     api::register_alert_routes(router, authenticator, alert_service);
+    api::register_rule_routes(router, authenticator, rule_service);
     // EMQX asks /internal/mqtt/authn and /authz (docs/mqtt-emqx.md); absent unless the secret is set.
     api::register_mqtt_auth_routes(router, {.keys = &device_keys,
                                             .secret = config.mqtt_auth_secret,

@@ -42,6 +42,12 @@ const std::map<std::string, std::string>& sample_bodies() {
       {"PATCH /api/v1/telemetry/retention", R"({"raw_days":200})"},
       {"POST /api/v1/users/invite", R"({"email":"probe@iso.example","role":"admin","permissions":{}})"},
       {"PATCH /api/v1/users/{id}", R"({"name":"Renamed by someone else"})"},
+      {"POST /api/v1/rules",
+       R"({"name":"Iso probe","severity":"info","conditions":[{"kind":"threshold","parameter":"power_kw","op":">","threshold":1}]})"},
+      {"POST /api/v1/rules/test",
+       R"({"name":"Iso probe","severity":"info","conditions":[{"kind":"threshold","parameter":"power_kw","op":">","threshold":1}]})"},
+      {"PATCH /api/v1/rules/{id}", R"({"enabled":false})"},
+      {"POST /api/v1/rules/{id}/test", "{}"},
       {"POST /api/v1/auth/change-password",
        R"({"current_password":"not-the-current-one","new_password":"a-new-password-of-length"})"},
   };
@@ -91,6 +97,13 @@ class IsolationTest : public ::testing::TestWithParam<std::string> {
           {"alpha", "press-1", "power_kw", std::int64_t{1}, std::int64_t{1}});
     }
     alpha_admin_ = invite_and_accept(alpha_, "limited@alpha.example");
+    auto rule = server_->request(
+        "POST", "/api/v1/rules",
+        R"({"name":"Alpha press watch","severity":"major","scope":{"kind":"line","line":"alpha-line"},)"
+        R"("conditions":[{"kind":"threshold","parameter":"power_kw","op":">","threshold":90}]})",
+        bearer(alpha_.token));
+    ASSERT_EQ(rule.status, 201) << rule.body;
+    alpha_rule_id_ = json::parse(rule.body).at("id").to_number<std::int64_t>();
   }
 
   Account make_super_admin(const std::string& factory, const std::map<std::string, std::string>& env) {
@@ -151,6 +164,7 @@ class IsolationTest : public ::testing::TestWithParam<std::string> {
         out.replace(pos, name.size(), value);
     };
     replace("{device_id}", "press-1");
+    if (out.starts_with("/api/v1/rules/")) replace("{id}", std::to_string(alpha_rule_id_));
     replace("{id}", std::to_string(alpha_admin_.user_id));
     replace("{key}", "power_kw");
     return out;
@@ -159,11 +173,13 @@ class IsolationTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<FactoryopsServer> server_;
   std::string database_url_;
   Account alpha_, beta_, alpha_admin_;
+  std::int64_t alpha_rule_id_ = 0;
 };
 
 // Markers of alpha's data that must never reach beta.
-const std::vector<std::string> kAlphaMarkers = {"press-1", "Alpha hydraulic press", "alpha-line",
-                                                "owner@alpha.example", "limited@alpha.example"};
+const std::vector<std::string> kAlphaMarkers = {
+    "press-1",          "Alpha hydraulic press", "alpha-line", "owner@alpha.example", "limited@alpha.example",
+    "Alpha press watch"};
 
 TEST_P(IsolationTest, EverySecuredRouteIsGuarded) {
   ASSERT_FALSE(alpha_admin_.token.empty());
@@ -224,14 +240,16 @@ TEST_P(IsolationTest, EverySecuredRouteIsGuarded) {
 
   // The ids used above are real: alpha's own super admin sees them.
   EXPECT_EQ(server_->get("/api/v1/devices/press-1", bearer(alpha_.token)).status, 200);
+  EXPECT_EQ(server_->get("/api/v1/rules/" + std::to_string(alpha_rule_id_), bearer(alpha_.token)).status,
+            200);
   EXPECT_EQ(server_->get("/api/v1/devices/press-1/parameters", bearer(alpha_.token)).body.find("power_kw") !=
                 std::string::npos,
             true);
 }
 
 TEST_P(IsolationTest, ListsNeverShowAnotherFactory) {
-  for (const char* target :
-       {"/api/v1/devices", "/api/v1/users", "/api/v1/audit-log", "/api/v1/devices?search=press"}) {
+  for (const char* target : {"/api/v1/devices", "/api/v1/users", "/api/v1/audit-log",
+                             "/api/v1/devices?search=press", "/api/v1/rules"}) {
     auto r = server_->get(target, bearer(beta_.token));
     EXPECT_EQ(r.status, 200) << target << ": " << r.body;
     for (const auto& marker : kAlphaMarkers) {

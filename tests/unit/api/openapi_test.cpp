@@ -18,6 +18,7 @@
 #include "api/job_routes.hpp"
 #include "api/live_routes.hpp"
 #include "api/mqtt_auth_routes.hpp"
+#include "api/rule_routes.hpp"
 #include "api/system_routes.hpp"
 #include "api/telemetry_routes.hpp"
 #include "api/user_routes.hpp"
@@ -33,6 +34,7 @@
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
 #include "queue/sql_queue.hpp"
+#include "rules/rule_service.hpp"
 #include "unit/tsdb/telemetry_query_store_double.hpp"
 #include "users/user_service.hpp"
 
@@ -91,6 +93,7 @@ struct AllRoutes {
   queue::SqlQueue jobs{*db, {}};
   queue::DeadLetterService dead_letters{jobs, *db};
   alerts::AlertService alerts{*db};
+  rules::RuleService rules{*db, store, &alerts};
   std::shared_ptr<live::LiveHub> hub =
       std::make_shared<live::LiveHub>(live::LiveHub::Options{.flush_thread = false, .metrics = &metrics});
   http::Router router;
@@ -114,6 +117,7 @@ struct AllRoutes {
     register_live_routes(router, authenticator, {.hub = hub, .pool = &pool, .devices = &devices});
     register_job_routes(router, authenticator, dead_letters);
     register_alert_routes(router, authenticator, alerts);
+    register_rule_routes(router, authenticator, rules);
   }
 };
 
