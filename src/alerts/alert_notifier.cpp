@@ -70,17 +70,18 @@ void AlertNotifier::handle(const queue::Job& job) {
                                    {factory.str(), alert->device_id}))
       notice.machine_name = row->get_string(0);
     if (alert->parameter) {
-      if (auto row = conn->query_one(
-              "SELECT unit FROM device_parameters WHERE factory_id = ? AND device_id = ? AND parameter_key = ?",
-              {factory.str(), alert->device_id, *alert->parameter}))
+      if (auto row = conn->query_one("SELECT unit FROM device_parameters WHERE factory_id = ? AND device_id "
+                                     "= ? AND parameter_key = ?",
+                                     {factory.str(), alert->device_id, *alert->parameter}))
         notice.unit = row->get_optional_string(0).value_or("");
     }
   }
   if (*event == notify::AlertEvent::resolved) {
     notice.value = alert->last_value;
     notice.at_ms = alert->resolved_at_ms.value_or(db::now_ms());
-    if (alert->resolved_by) notice.resolved_by = alert->resolved_by->name.empty() ? alert->resolved_by->email
-                                                                                  : alert->resolved_by->name;
+    if (alert->resolved_by)
+      notice.resolved_by =
+          alert->resolved_by->name.empty() ? alert->resolved_by->email : alert->resolved_by->name;
   } else {
     notice.value = alert->value;
     notice.at_ms = *event == notify::AlertEvent::opened ? alert->started_at_ms : db::now_ms();
@@ -89,12 +90,16 @@ void AlertNotifier::handle(const queue::Job& job) {
 
   auto rendered = notify::render_alert(notice, channels_.public_url);
   // One Message-ID per (alert, event, recipient): a retried email is recognisably the same one.
-  std::string message_id = "alert-" + std::to_string(alert->id) + "-" + event_name + "-" + job.id;
+  std::string message_id = "<alert-" + std::to_string(alert->id) + "-" + event_name + "-" + job.id + "@factoryops>";
   auto result = notify::send_alert(channels_, kind, recipient, rendered, message_id);
-  NotificationAttempt attempt{event_name, channel, recipient, result.sent,
+  NotificationAttempt attempt{event_name,
+                              channel,
+                              recipient,
+                              result.sent,
                               result.sent ? result.detail : result.code + ": " + result.detail,
                               result.sent ? std::optional<std::string>(result.provider_id) : std::nullopt,
-                              job.attempts, db::now_ms()};
+                              job.attempts,
+                              db::now_ms()};
   alerts_.record_notification(factory, alert->id, attempt);
   if (result.sent) return;
   log::warn("alert notification failed", {{"alert_id", alert->id},

@@ -15,6 +15,7 @@
 
 #include <boost/json.hpp>
 
+#include "alerts/alert_notifier.hpp"
 #include "alerts/alert_service.hpp"
 #include "api/alert_routes.hpp"
 #include "api/audit_routes.hpp"
@@ -41,6 +42,7 @@
 #include "core/logging.hpp"
 #include "core/thread_pool.hpp"
 #include "core/version.hpp"
+#include "db/clock.hpp"
 #include "db/database.hpp"
 #include "db/factory_repository.hpp"
 #include "db/migrations.hpp"
@@ -55,8 +57,12 @@
 #include "mqtt/client.hpp"
 #include "mqtt/dynsec.hpp"
 #include "mqtt/telemetry_ingestor.hpp"
+#include "notify/channels.hpp"
 #include "queue/dead_letter_service.hpp"
 #include "queue/make_job_queue.hpp"
+#include "queue/worker.hpp"
+#include "rules/rule_dispatch.hpp"
+#include "rules/rule_engine.hpp"
 #include "rules/rule_service.hpp"
 #include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
@@ -303,11 +309,26 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     device_service.set_broker(broker_credentials.get());
   }
 
+  // The job queue chosen by FACTORYOPS_REDIS_URL (docs/jobs.md). Worker roles consume it; the
+  // API shows a factory's dead letters to its super admin.
+  std::unique_ptr<queue::JobQueue> job_queue;
+  try {
+    job_queue = queue::make_job_queue(config, *database);
+  } catch (const core::Invalid& e) {
+    log::error("invalid job queue configuration", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  // Stored readings go to the rule engine as jobs, a few times a second per factory; the
+  // dispatcher outlives the pipeline, whose last batches it takes at shutdown.
+  rules::RuleDispatcher rule_dispatch(*job_queue);
+
   // Ingestion: discovery and the rejection log write the metadata DB from their own threads, so
   // a request never waits on it; device keys are cached and forgotten when a device changes.
   ingest::ParameterDiscovery discovery(*database);
   ingest::RejectionLog rejection_log(*database);
   ingest::IngestPipeline pipeline(*store, &discovery, &rejection_log);
+  pipeline.add_listener([&rule_dispatch](const tsdb::DeviceBatch& batch) { rule_dispatch.add(batch); });
   ingest::DeviceKeyCache device_keys(
       [&device_service](std::string_view key) { return device_service.repository().find_by_api_key(key); });
   ingest::DeviceDirectory device_directory(
@@ -341,21 +362,51 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   // Deleting expired data is idempotent, so replicas doing it at once do no harm.
   tsdb::RetentionScheduler retention(*store, [&telemetry_queries] { return telemetry_queries.policies(); });
 
-  // The job queue chosen by FACTORYOPS_REDIS_URL (docs/jobs.md). Worker roles consume it; the
-  // API shows a factory's dead letters to its super admin.
-  std::unique_ptr<queue::JobQueue> job_queue;
-  try {
-    job_queue = queue::make_job_queue(config, *database);
-  } catch (const core::Invalid& e) {
-    log::error("invalid job queue configuration", {{"error", std::string_view(e.what())}});
-    std::cerr << "factoryops: " << e.what() << "\n";
-    return kExitUsage;
-  }
   queue::DeadLetterService dead_letters(*job_queue, *database);
 
   // Rules and their alerts: deleting or disabling a rule resolves its unresolved alerts.
   alerts::AlertService alert_service(*database);
   rules::RuleService rule_service(*database, *store, &alert_service);
+
+  // Notification channels from configuration (docs/notifications.md); a half-configured one is
+  // refused in production and off, with a warning, in development.
+  notify::Channels channels;
+  try {
+    channels = notify::make_channels(config);
+  } catch (const core::ConfigError& e) {
+    log::error("invalid notification configuration", {{"error", std::string_view(e.what())}});
+    std::cerr << "factoryops: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  // The worker roles (docs/jobs.md, docs/rules.md): rule evaluation runs on one thread, as its
+  // evaluators are single-threaded; notifications on two, as sending waits on the network.
+  const bool rule_engine_role = std::find(roles.begin(), roles.end(), "rule-engine") != roles.end();
+  const bool notifications_role = std::find(roles.begin(), roles.end(), "notifications") != roles.end();
+  std::unique_ptr<rules::RuleEngine> rule_engine;
+  std::unique_ptr<alerts::AlertNotifier> notifier;
+  std::vector<std::unique_ptr<queue::Worker>> workers;
+  if (rule_engine_role) {
+    rule_engine = std::make_unique<rules::RuleEngine>(*database, alert_service, *job_queue);
+    auto worker = std::make_unique<queue::Worker>(
+        *job_queue, queue::WorkerOptions{.queues = {std::string(queue::kRuleEngineQueue)},
+                                         .threads = 1,
+                                         .idle_wait = std::chrono::milliseconds(200),
+                                         .name = {}});
+    worker->on(std::string(rules::kEvaluateTask),
+               [&rule_engine](const queue::Job& job) { rule_engine->evaluate_job(job); });
+    workers.push_back(std::move(worker));
+  }
+  if (notifications_role) {
+    notifier = std::make_unique<alerts::AlertNotifier>(*database, alert_service, channels);
+    auto worker = std::make_unique<queue::Worker>(
+        *job_queue, queue::WorkerOptions{.queues = {std::string(queue::kNotificationsQueue)},
+                                         .threads = 2,
+                                         .idle_wait = std::chrono::milliseconds(200),
+                                         .name = {}});
+    worker->on(std::string(rules::kNotifyTask),
+               [&notifier](const queue::Job& job) { notifier->handle(job); });
+    workers.push_back(std::move(worker));
+  }
 
   http::Router router;
   api::register_system_routes(router, {.health = &health,
@@ -419,6 +470,23 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     return kExitFailure;
   }
   retention.start();
+  for (auto& worker : workers) worker->start();
+  // No-data rules follow the clock; the same beat saves the engine's machine states.
+  std::jthread rule_clock;
+  if (rule_engine) {
+    rule_clock = std::jthread([&rule_engine](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any wake;
+      std::unique_lock lock(mutex);
+      while (!wake.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; })) {
+        try {
+          rule_engine->tick(db::now_ms());
+        } catch (const std::exception& e) {
+          log::warn("rule engine tick failed", {{"error", std::string_view(e.what())}});
+        }
+      }
+    });
+  }
   // Broker upkeep in the background, so an unreachable broker never holds up start-up: the
   // telemetry credential, then a reconciliation of device keys now and every ten minutes.
   std::jthread broker_upkeep;
@@ -449,6 +517,14 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     broker_upkeep.join();
   }
   retention.stop();
+  if (rule_clock.joinable()) {
+    rule_clock.request_stop();
+    rule_clock.join();
+  }
+  // What was stored goes to the queue before the workers stop; jobs not yet run stay queued.
+  rule_dispatch.stop();
+  for (auto& worker : workers) worker->stop();
+  if (rule_engine) rule_engine->save_states();
   pool.shutdown();
   // Requests are finished: hand what is queued to the metadata DB, then settle the store.
   if (!discovery.flush())

@@ -8,7 +8,7 @@ namespace factoryops::app {
 
 const std::vector<RoleInfo>& known_roles() {
   static const std::vector<RoleInfo> kRoles = {
-      {"api", true},        {"telemetry", true},  {"rule-engine", false}, {"notifications", false},
+      {"api", true},        {"telemetry", true},  {"rule-engine", true}, {"notifications", true},
       {"analytics", false}, {"reporting", false}, {"scheduler", false},
   };
   return kRoles;

@@ -15,10 +15,11 @@ namespace json = boost::json;
 namespace {
 
 core::metrics::Counter& dropped_counter() {
-  static auto& counter = core::metrics::Registry::global()
-                             .counter("rule_dispatch_dropped_readings_total",
-                                      "Stored readings not handed to the rule engine because its buffer was full")
-                             .labels({});
+  static auto& counter =
+      core::metrics::Registry::global()
+          .counter("rule_dispatch_dropped_readings_total",
+                   "Stored readings not handed to the rule engine because its buffer was full")
+          .labels({});
   return counter;
 }
 
@@ -63,10 +64,12 @@ std::vector<tsdb::DeviceBatch> decode_batches(const core::FactoryId& factory, st
     const auto* readings = entry.is_object() ? entry.as_object().if_contains("readings") : nullptr;
     if (!id || !id->is_string() || !core::is_valid_slug(std::string_view(id->as_string())))
       throw core::Invalid("payload.devices[].id", "must be a device id");
-    if (!readings || !readings->is_array()) throw core::Invalid("payload.devices[].readings", "must be an array");
+    if (!readings || !readings->is_array())
+      throw core::Invalid("payload.devices[].readings", "must be an array");
     tsdb::DeviceBatch batch{factory, core::DeviceId(std::string_view(id->as_string())), {}};
     for (const auto& r : readings->as_array()) {
-      if (!r.is_array() || r.as_array().size() != 2 || !r.as_array()[0].is_int64() || !r.as_array()[1].is_object())
+      if (!r.is_array() || r.as_array().size() != 2 || !r.as_array()[0].is_int64() ||
+          !r.as_array()[1].is_object())
         throw core::Invalid("payload.devices[].readings[]", "must be [ts_ms, {metric: number}]");
       tsdb::Reading reading{r.as_array()[0].as_int64(), {}};
       for (const auto& field : r.as_array()[1].as_object()) {
@@ -87,7 +90,9 @@ RuleDispatcher::RuleDispatcher(queue::JobQueue& jobs) : RuleDispatcher(jobs, Opt
 RuleDispatcher::RuleDispatcher(queue::JobQueue& jobs, Options options)
     : jobs_(jobs), options_(options), thread_([this] { run(); }) {}
 
-RuleDispatcher::~RuleDispatcher() { stop(); }
+RuleDispatcher::~RuleDispatcher() {
+  stop();
+}
 
 void RuleDispatcher::add(const tsdb::DeviceBatch& batch) {
   {
@@ -130,7 +135,8 @@ void RuleDispatcher::run() {
     for (auto& [factory, batches] : packs) {
       auto& slot = buffered_[factory];
       buffered_readings_ += readings_of(batches);
-      batches.insert(batches.end(), std::make_move_iterator(slot.begin()), std::make_move_iterator(slot.end()));
+      batches.insert(batches.end(), std::make_move_iterator(slot.begin()),
+                     std::make_move_iterator(slot.end()));
       slot = std::move(batches);
     }
     if (last) {
@@ -150,13 +156,14 @@ void RuleDispatcher::send(std::map<std::string, std::vector<tsdb::DeviceBatch>>&
     while (start < batches.size()) {
       std::size_t end = start;
       std::size_t readings = 0;
-      while (end < batches.size() && (end == start || readings + batches[end].readings.size() <=
-                                                           options_.max_readings_per_job)) {
+      while (end < batches.size() &&
+             (end == start || readings + batches[end].readings.size() <= options_.max_readings_per_job)) {
         readings += batches[end].readings.size();
         ++end;
       }
-      std::vector<tsdb::DeviceBatch> chunk(std::make_move_iterator(batches.begin() + static_cast<long>(start)),
-                                           std::make_move_iterator(batches.begin() + static_cast<long>(end)));
+      std::vector<tsdb::DeviceBatch> chunk(
+          std::make_move_iterator(batches.begin() + static_cast<long>(start)),
+          std::make_move_iterator(batches.begin() + static_cast<long>(end)));
       try {
         jobs_.enqueue(queue::make_job(queue::kRuleEngineQueue, kEvaluateTask, it->first,
                                       http::generate_request_id(), encode_batches(chunk)));

@@ -16,9 +16,10 @@ namespace json = boost::json;
 namespace {
 
 core::metrics::Counter& evaluations_counter() {
-  static auto& counter = core::metrics::Registry::global()
-                             .counter("rule_evaluations_total", "(rule, machine) decisions taken by the rule engine")
-                             .labels({});
+  static auto& counter =
+      core::metrics::Registry::global()
+          .counter("rule_evaluations_total", "(rule, machine) decisions taken by the rule engine")
+          .labels({});
   return counter;
 }
 
@@ -36,8 +37,10 @@ std::string describe(const Rule& rule, std::size_t index) {
   switch (c.kind) {
     case ConditionKind::threshold:
       return what + " " + std::string(comparison_symbol(c.op)) + " " + number_text(c.threshold);
-    case ConditionKind::between: return what + " between " + number_text(c.low) + " and " + number_text(c.high);
-    case ConditionKind::outside: return what + " outside " + number_text(c.low) + " to " + number_text(c.high);
+    case ConditionKind::between:
+      return what + " between " + number_text(c.low) + " and " + number_text(c.high);
+    case ConditionKind::outside:
+      return what + " outside " + number_text(c.low) + " to " + number_text(c.high);
     case ConditionKind::window:
       return std::to_string(c.minutes) + "-minute " + std::string(window_function_name(c.function)) + " of " +
              what + " " + std::string(comparison_symbol(c.op)) + " " + number_text(c.threshold);
@@ -52,7 +55,7 @@ std::string describe(const Rule& rule, std::size_t index) {
 }  // namespace
 
 struct RuleEngine::Factory {
-  explicit Factory(const core::FactoryId& id) : id(id), evaluator(id) {}
+  explicit Factory(const core::FactoryId& factory_id) : id(factory_id), evaluator(factory_id) {}
   core::FactoryId id;
   RuleEvaluator evaluator;
   std::string timezone = "UTC";
@@ -99,7 +102,9 @@ RuleEngine::Factory& RuleEngine::factory_locked(const core::FactoryId& id) {
       factory->evaluator.restore_device_state(row.get_string(1));
     } catch (const std::exception& e) {
       log::warn("rule state not restored; the machine starts afresh",
-                {{"factory_id", id.str()}, {"device_id", row.get_string(0)}, {"error", std::string_view(e.what())}});
+                {{"factory_id", id.str()},
+                 {"device_id", row.get_string(0)},
+                 {"error", std::string_view(e.what())}});
     }
   }
   return *factories_.emplace(id.str(), std::move(factory)).first->second;
@@ -112,22 +117,22 @@ void RuleEngine::refresh_locked(Factory& factory, bool force) {
   auto conn = database_.acquire();
   const std::string id = factory.id.str();
   auto rules_sig = conn->query_one(
-      "SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(updated_at), 0) FROM rules WHERE factory_id = ?",
+      "SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(updated_at), 0) FROM rules WHERE factory_id "
+      "= ?",
       {id});
   auto devices_sig = conn->query_one(
       "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM devices WHERE factory_id = ?", {id});
   auto zone = conn->query_one("SELECT timezone FROM factories WHERE id = ?", {id});
-  std::string signature = std::to_string(rules_sig->get_int(0)) + "/" + std::to_string(rules_sig->get_int(1)) +
-                          "/" + std::to_string(rules_sig->get_int(2)) + "/" +
-                          std::to_string(devices_sig->get_int(0)) + "/" + std::to_string(devices_sig->get_int(1)) +
-                          "/" + (zone ? zone->get_string(0) : "");
+  std::string signature =
+      std::to_string(rules_sig->get_int(0)) + "/" + std::to_string(rules_sig->get_int(1)) + "/" +
+      std::to_string(rules_sig->get_int(2)) + "/" + std::to_string(devices_sig->get_int(0)) + "/" +
+      std::to_string(devices_sig->get_int(1)) + "/" + (zone ? zone->get_string(0) : "");
   if (signature == factory.signature) return;
   factory.signature = signature;
   factory.timezone = zone ? zone->get_string(0) : "UTC";
 
   std::vector<DeviceProfile> devices;
-  for (const auto& row :
-       conn->query("SELECT device_id, type, line FROM devices WHERE factory_id = ?", {id}))
+  for (const auto& row : conn->query("SELECT device_id, type, line FROM devices WHERE factory_id = ?", {id}))
     devices.push_back(DeviceProfile{row.get_string(0), row.get_optional_string(1).value_or(""),
                                     row.get_optional_string(2).value_or("")});
   factory.evaluator.set_devices(std::move(devices));
@@ -303,7 +308,8 @@ void RuleEngine::handle_events_locked(Factory& factory, std::vector<Event>& even
 void RuleEngine::enqueue_notifications_locked(Factory& factory, const Rule& rule, const alerts::Alert& alert,
                                               std::string_view event) {
   auto enqueue = [&](std::string_view channel, const std::string& recipient) {
-    json::object payload{{"alert_id", alert.id}, {"event", event}, {"channel", channel}, {"recipient", recipient}};
+    json::object payload{
+        {"alert_id", alert.id}, {"event", event}, {"channel", channel}, {"recipient", recipient}};
     jobs_.enqueue(queue::make_job(queue::kNotificationsQueue, kNotifyTask, factory.id.str(),
                                   http::generate_request_id(), json::serialize(payload)));
   };
