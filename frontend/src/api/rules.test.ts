@@ -1,6 +1,6 @@
 import MockAdapter from 'axios-mock-adapter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compressorRule, testResult } from '../test/ruleFixtures';
+import { compressorRule, draftOf, testResult } from '../test/ruleFixtures';
 import { http } from './client';
 import {
   createRule,
@@ -11,9 +11,8 @@ import {
   testSavedRule,
   updateRule,
 } from './rules';
-import type { RuleDraft } from './types';
 
-const { id: _id, version: _v, created_at: _c, updated_at: _u, ...draft } = compressorRule;
+const draft = draftOf(compressorRule);
 const body = (data: unknown) => JSON.parse(data as string) as unknown;
 
 describe('rules API', () => {
@@ -42,7 +41,7 @@ describe('rules API', () => {
     server.onPatch('/api/v1/rules/7').reply(200, { ...compressorRule, enabled: false });
     server.onDelete('/api/v1/rules/7').reply(204);
     expect(await getRule(7)).toEqual(compressorRule);
-    expect(await createRule(draft as RuleDraft)).toEqual(compressorRule);
+    expect(await createRule(draft)).toEqual(compressorRule);
     expect(body(server.history.post[0]!.data)).toEqual(draft);
     expect((await updateRule(7, { enabled: false })).enabled).toBe(false);
     expect(body(server.history.patch[0]!.data)).toEqual({ enabled: false });
@@ -58,7 +57,7 @@ describe('rules API', () => {
         request_id: 'r1',
       },
     });
-    await expect(createRule(draft as RuleDraft)).rejects.toMatchObject({
+    await expect(createRule(draft)).rejects.toMatchObject({
       status: 422,
       code: 'invalid_argument',
       message: 'conditions[0].threshold: must be a number',
@@ -70,11 +69,11 @@ describe('rules API', () => {
     server.onPost('/api/v1/rules/test').reply(200, testResult);
     expect((await testSavedRule(7)).fired).toBe(2);
     expect(server.history.post[0]!.data).toBeUndefined();
-    expect((await testDraftRule(draft as RuleDraft)).episodes).toHaveLength(2);
+    expect((await testDraftRule(draft)).episodes).toHaveLength(2);
     expect(body(server.history.post[1]!.data)).toEqual(draft);
 
     server.onPost('/api/v1/rules/test').reply(200, { ...testResult, fired: 'two' });
-    await expect(testDraftRule(draft as RuleDraft)).rejects.toMatchObject({
+    await expect(testDraftRule(draft)).rejects.toMatchObject({
       code: 'invalid_response',
     });
   });

@@ -48,14 +48,12 @@ describe('RuleEditPage, a new rule', () => {
   beforeEach(() => {
     server = mockServer();
     signInAs(ruleAdmin);
-    server
-      .onGet('/api/v1/devices')
-      .reply(200, {
-        items: [machine('compressor-1', 'Compressor 1'), machine('compressor-2', 'Compressor 2')],
-        total: 2,
-        limit: 500,
-        offset: 0,
-      });
+    server.onGet('/api/v1/devices').reply(200, {
+      items: [machine('compressor-1', 'Compressor 1'), machine('compressor-2', 'Compressor 2')],
+      total: 2,
+      limit: 500,
+      offset: 0,
+    });
   });
   afterEach(() => server.restore());
 

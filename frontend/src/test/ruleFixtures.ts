@@ -1,4 +1,4 @@
-import type { Alert, AlertDetail, Rule, RuleTestResult, User } from '../api/types';
+import type { Alert, AlertDetail, Rule, RuleDraft, RuleTestResult, User } from '../api/types';
 import { viewerAdmin } from './render';
 
 /** An admin with the rules permission. */
@@ -113,3 +113,13 @@ export const testResult: RuleTestResult = {
 };
 
 export const page = <T>(items: T[], total = items.length) => ({ items, total });
+
+/** A stored rule without its server fields: the body that created it. */
+export function draftOf(rule: Rule): RuleDraft {
+  const draft: Partial<Rule> = { ...rule };
+  delete draft.id;
+  delete draft.version;
+  delete draft.created_at;
+  delete draft.updated_at;
+  return draft as RuleDraft;
+}
