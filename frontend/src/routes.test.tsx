@@ -46,6 +46,8 @@ describe('routes', () => {
       signInAs(superAdmin);
       server.onGet('/api/v1/users').reply(200, { items: [], total: 0 });
       server.onGet('/api/v1/audit-log').reply(200, { items: [], total: 0 });
+      server.onGet('/api/v1/rules').reply(200, { items: [], total: 0 });
+      server.onGet('/api/v1/alerts').reply(200, { items: [], total: 0 });
       server.onGet('/api/v1/telemetry/storage').reply(200, {
         engine: 'embedded',
         bytes: 0,

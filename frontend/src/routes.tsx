@@ -20,6 +20,16 @@ const MachineDetailPage = lazy(() =>
 const AuditLogPage = lazy(() =>
   import('./pages/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
 );
+const RulesPage = lazy(() => import('./pages/RulesPage').then((m) => ({ default: m.RulesPage })));
+const RuleEditPage = lazy(() =>
+  import('./pages/RuleEditPage').then((m) => ({ default: m.RuleEditPage })),
+);
+const AlertsPage = lazy(() =>
+  import('./pages/AlertsPage').then((m) => ({ default: m.AlertsPage })),
+);
+const AlertDetailPage = lazy(() =>
+  import('./pages/AlertDetailPage').then((m) => ({ default: m.AlertDetailPage })),
+);
 const StoragePage = lazy(() =>
   import('./pages/StoragePage').then((m) => ({ default: m.StoragePage })),
 );
@@ -50,6 +60,11 @@ export const routes: RouteObject[] = [
       { index: true, element: <DashboardPage /> },
       { path: 'machines', element: page('view_machines', <MachinesPage />) },
       { path: 'machines/:deviceId', element: page('view_machines', <MachineDetailPage />) },
+      { path: 'rules', element: page('view_dashboard', <RulesPage />) },
+      { path: 'rules/new', element: page('manage_rules', <RuleEditPage />) },
+      { path: 'rules/:ruleId', element: page('view_dashboard', <RuleEditPage />) },
+      { path: 'alerts', element: page('view_dashboard', <AlertsPage />) },
+      { path: 'alerts/:alertId', element: page('view_dashboard', <AlertDetailPage />) },
       { path: 'users', element: page('manage_users', <UsersPage />) },
       { path: 'audit-log', element: page('view_audit_log', <AuditLogPage />) },
       { path: 'storage', element: page('manage_factory', <StoragePage />) },

@@ -1,4 +1,9 @@
 import type {
+  Alert,
+  AlertCounts,
+  AlertDetail,
+  AlertNotification,
+  AlertUser,
   AuditEntry,
   Device,
   DeviceParameter,
@@ -9,12 +14,24 @@ import type {
   LatestValue,
   LoginResponse,
   Permissions,
+  Rule,
+  RuleCondition,
+  RuleTestEpisode,
+  RuleTestResult,
   TelemetryAnswer,
   TelemetrySeries,
   TelemetryStorage,
   User,
 } from './types';
-import { telemetryAggs } from './types';
+import {
+  alertStatuses,
+  comparisonOps,
+  conditionKinds,
+  severities,
+  telemetryAggs,
+  weekDays,
+  windowFunctions,
+} from './types';
 
 // Runtime shape checks of server answers. A body that fails one is reported as an
 // `invalid_response` ApiError instead of crashing a page deep inside a render.
@@ -222,5 +239,184 @@ export function isTelemetryStorage(value: unknown): value is TelemetryStorage {
     isNumber(r.raw_days_default) &&
     isNumber(r.rollup_days_default) &&
     typeof r.overridden === 'boolean'
+  );
+}
+
+const oneOf = (list: readonly string[], v: unknown) => typeof v === 'string' && list.includes(v);
+const isNullableNumber = (v: unknown) => v === null || isNumber(v);
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((item) => typeof item === 'string');
+
+function isRuleCondition(value: unknown): value is RuleCondition {
+  if (!isRecord(value) || !oneOf(conditionKinds, value.kind)) return false;
+  const parameterOk =
+    typeof value.parameter === 'string' ||
+    (value.kind === 'no_data' && value.parameter === undefined);
+  const compared =
+    oneOf(comparisonOps, value.op) &&
+    isNumber(value.threshold) &&
+    (value.clear_threshold === undefined || isNullableNumber(value.clear_threshold));
+  switch (value.kind) {
+    case 'threshold':
+    case 'rate':
+      return parameterOk && compared;
+    case 'between':
+    case 'outside':
+      return parameterOk && isNumber(value.low) && isNumber(value.high);
+    case 'window':
+      return (
+        parameterOk && compared && oneOf(windowFunctions, value.function) && isNumber(value.minutes)
+      );
+    default:
+      return parameterOk && isNumber(value.minutes);
+  }
+}
+
+function isRuleScope(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  switch (value.kind) {
+    case 'all':
+      return true;
+    case 'devices':
+      return isStringArray(value.device_ids);
+    case 'type':
+      return typeof value.device_type === 'string';
+    case 'line':
+      return typeof value.line === 'string';
+    default:
+      return false;
+  }
+}
+
+function isRuleSchedule(value: unknown): boolean {
+  return (
+    value === null ||
+    (isRecord(value) &&
+      Array.isArray(value.days) &&
+      value.days.every((d) => oneOf(weekDays, d)) &&
+      typeof value.start === 'string' &&
+      typeof value.end === 'string' &&
+      (value.timezone === undefined || typeof value.timezone === 'string'))
+  );
+}
+
+export function isRule(value: unknown): value is Rule {
+  if (!isRecord(value)) return false;
+  const c = value.channels;
+  return (
+    isNumber(value.id) &&
+    isNumber(value.version) &&
+    typeof value.name === 'string' &&
+    typeof value.description === 'string' &&
+    oneOf(severities, value.severity) &&
+    typeof value.enabled === 'boolean' &&
+    isRuleScope(value.scope) &&
+    (value.logic === 'and' || value.logic === 'or') &&
+    Array.isArray(value.conditions) &&
+    value.conditions.every(isRuleCondition) &&
+    isNumber(value.duration_seconds) &&
+    isNumber(value.clear_after_seconds) &&
+    isNumber(value.cooldown_seconds) &&
+    isNullableNumber(value.repeat_seconds) &&
+    isRuleSchedule(value.schedule) &&
+    isRecord(c) &&
+    isStringArray(c.email) &&
+    isStringArray(c.whatsapp) &&
+    typeof c.in_app === 'boolean' &&
+    typeof value.created_at === 'string' &&
+    typeof value.updated_at === 'string'
+  );
+}
+
+function isRuleTestEpisode(value: unknown): value is RuleTestEpisode {
+  return (
+    isRecord(value) &&
+    typeof value.device_id === 'string' &&
+    typeof value.started_at === 'string' &&
+    typeof value.fired_at === 'string' &&
+    (value.cleared_at === undefined || isNullableString(value.cleared_at)) &&
+    (value.value === undefined || isNullableNumber(value.value)) &&
+    (value.threshold === undefined || isNullableNumber(value.threshold))
+  );
+}
+
+export function isRuleTestResult(value: unknown): value is RuleTestResult {
+  return (
+    isRecord(value) &&
+    typeof value.from === 'string' &&
+    typeof value.to === 'string' &&
+    isNumber(value.fired) &&
+    isNumber(value.readings) &&
+    Array.isArray(value.episodes) &&
+    value.episodes.every(isRuleTestEpisode)
+  );
+}
+
+function isAlertUser(value: unknown): value is AlertUser | null {
+  return (
+    value === null ||
+    (isRecord(value) &&
+      isId(value.id) &&
+      typeof value.email === 'string' &&
+      typeof value.name === 'string')
+  );
+}
+
+export function isAlert(value: unknown): value is Alert {
+  return (
+    isRecord(value) &&
+    isNumber(value.id) &&
+    isNumber(value.rule_id) &&
+    typeof value.rule_name === 'string' &&
+    typeof value.device_id === 'string' &&
+    oneOf(severities, value.severity) &&
+    oneOf(alertStatuses, value.status) &&
+    isNullableString(value.parameter) &&
+    isNullableNumber(value.value) &&
+    isNullableNumber(value.threshold) &&
+    typeof value.message === 'string' &&
+    typeof value.started_at === 'string' &&
+    isNullableNumber(value.last_value) &&
+    isNullableString(value.escalated_at) &&
+    isNullableString(value.acknowledged_at) &&
+    isAlertUser(value.acknowledged_by) &&
+    isNullableString(value.ack_comment) &&
+    isNullableString(value.resolved_at) &&
+    isAlertUser(value.resolved_by) &&
+    (value.resolution === null || value.resolution === 'auto' || value.resolution === 'manual') &&
+    isNullableString(value.resolve_comment)
+  );
+}
+
+function isAlertNotification(value: unknown): value is AlertNotification {
+  return (
+    isRecord(value) &&
+    isId(value.id) &&
+    oneOf(['opened', 'escalated', 'reminder', 'resolved'], value.event) &&
+    oneOf(['email', 'whatsapp', 'in_app'], value.channel) &&
+    typeof value.recipient === 'string' &&
+    (value.result === 'sent' || value.result === 'failed') &&
+    isNullableString(value.detail) &&
+    isNumber(value.attempt) &&
+    typeof value.attempted_at === 'string'
+  );
+}
+
+export function isAlertDetail(value: unknown): value is AlertDetail {
+  if (!isAlert(value)) return false;
+  const notifications: unknown = (value as unknown as Record<string, unknown>).notifications;
+  return Array.isArray(notifications) && notifications.every(isAlertNotification);
+}
+
+const isCountMap = (v: unknown): v is Record<string, number> =>
+  isRecord(v) && Object.values(v).every(isNumber);
+
+export function isAlertCounts(value: unknown): value is AlertCounts {
+  return (
+    isRecord(value) &&
+    isNumber(value.open) &&
+    isNumber(value.acknowledged) &&
+    isCountMap(value.by_severity) &&
+    isCountMap(value.by_device)
   );
 }

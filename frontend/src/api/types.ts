@@ -330,3 +330,189 @@ export interface ErrorBody {
     field?: string;
   };
 }
+
+// Rules and alerts (docs/rules.md; the alert API of issue 6).
+
+export const severities = ['critical', 'major', 'minor', 'warning', 'info'] as const;
+/** Listed worst first; the server orders them info < warning < minor < major < critical. */
+export type Severity = (typeof severities)[number];
+
+export const comparisonOps = ['>', '>=', '<', '<=', '==', '!='] as const;
+export type ComparisonOp = (typeof comparisonOps)[number];
+
+export const windowFunctions = ['avg', 'min', 'max', 'sum'] as const;
+export type WindowFunction = (typeof windowFunctions)[number];
+
+export const conditionKinds = [
+  'threshold',
+  'between',
+  'outside',
+  'window',
+  'rate',
+  'no_data',
+] as const;
+export type ConditionKind = (typeof conditionKinds)[number];
+
+export const weekDays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type WeekDay = (typeof weekDays)[number];
+
+export type RuleScope =
+  | { kind: 'all' }
+  | { kind: 'devices'; device_ids: string[] }
+  | { kind: 'type'; device_type: string }
+  | { kind: 'line'; line: string };
+
+/** One condition; only the fields its kind uses are sent (the server refuses the others). */
+export type RuleCondition =
+  | {
+      kind: 'threshold' | 'rate';
+      parameter: string;
+      op: ComparisonOp;
+      threshold: number;
+      clear_threshold?: number | null;
+    }
+  | { kind: 'between' | 'outside'; parameter: string; low: number; high: number }
+  | {
+      kind: 'window';
+      parameter: string;
+      function: WindowFunction;
+      minutes: number;
+      op: ComparisonOp;
+      threshold: number;
+      clear_threshold?: number | null;
+    }
+  | { kind: 'no_data'; minutes: number; parameter?: string };
+
+export interface RuleSchedule {
+  days: WeekDay[];
+  start: string;
+  end: string;
+  timezone?: string;
+}
+
+export interface RuleChannels {
+  email: string[];
+  whatsapp: string[];
+  in_app: boolean;
+}
+
+/** The body of POST /api/v1/rules and POST /api/v1/rules/test. */
+export interface RuleDraft {
+  name: string;
+  description: string;
+  severity: Severity;
+  enabled: boolean;
+  scope: RuleScope;
+  logic: 'and' | 'or';
+  conditions: RuleCondition[];
+  duration_seconds: number;
+  clear_after_seconds: number;
+  cooldown_seconds: number;
+  repeat_seconds: number | null;
+  schedule: RuleSchedule | null;
+  channels: RuleChannels;
+}
+
+export interface Rule extends RuleDraft {
+  id: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RuleList {
+  items: Rule[];
+  total: number;
+}
+
+export interface RuleTestEpisode {
+  device_id: string;
+  started_at: string;
+  fired_at: string;
+  /** Null when the rule was still firing at the end of the replay. */
+  cleared_at: string | null;
+  value: number | null;
+  threshold: number | null;
+}
+
+/** What replaying the last 24 h through a rule found. */
+export interface RuleTestResult {
+  from: string;
+  to: string;
+  fired: number;
+  readings: number;
+  episodes: RuleTestEpisode[];
+}
+
+export const alertStatuses = ['open', 'acknowledged', 'resolved'] as const;
+export type AlertStatus = (typeof alertStatuses)[number];
+
+export interface AlertUser {
+  id: string | number;
+  email: string;
+  name: string;
+}
+
+export interface Alert {
+  id: number;
+  rule_id: number;
+  rule_name: string;
+  device_id: string;
+  severity: Severity;
+  status: AlertStatus;
+  parameter: string | null;
+  /** The value that triggered the alert. */
+  value: number | null;
+  threshold: number | null;
+  message: string;
+  started_at: string;
+  last_value: number | null;
+  escalated_at: string | null;
+  acknowledged_at: string | null;
+  acknowledged_by: AlertUser | null;
+  ack_comment: string | null;
+  resolved_at: string | null;
+  /** Null when the alert cleared by itself (resolution `auto`). */
+  resolved_by: AlertUser | null;
+  resolution: 'auto' | 'manual' | null;
+  resolve_comment: string | null;
+}
+
+export interface AlertNotification {
+  id: number | string;
+  event: 'opened' | 'escalated' | 'reminder' | 'resolved';
+  channel: 'email' | 'whatsapp' | 'in_app';
+  recipient: string;
+  result: 'sent' | 'failed';
+  detail: string | null;
+  attempt: number;
+  attempted_at: string;
+}
+
+export interface AlertDetail extends Alert {
+  notifications: AlertNotification[];
+}
+
+export interface AlertQuery {
+  status?: AlertStatus[];
+  severity?: Severity[];
+  device_id?: string;
+  rule_id?: string | number;
+  from?: string;
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AlertList {
+  items: Alert[];
+  total: number;
+}
+
+/** Unresolved alerts, for the dashboard and the machine list. */
+export interface AlertCounts {
+  open: number;
+  acknowledged: number;
+  by_severity: Partial<Record<Severity, number>>;
+  by_device: Record<string, number>;
+}

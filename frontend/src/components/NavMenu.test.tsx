@@ -32,6 +32,7 @@ describe('NavMenu', () => {
     expect(labels(nav)).toEqual([
       'Dashboard',
       'Machines',
+      'Alerts',
       'Rules',
       'Analytics',
       'Reports',
@@ -42,6 +43,8 @@ describe('NavMenu', () => {
     expect(links(nav)).toEqual([
       ['Dashboard', '/'],
       ['Machines', '/machines'],
+      ['Alerts', '/alerts'],
+      ['Rules', '/rules'],
       ['Users', '/users'],
       ['Audit log', '/audit-log'],
       ['Storage', '/storage'],
@@ -53,11 +56,20 @@ describe('NavMenu', () => {
     ['with the machines permission', machineAdmin],
   ])('leaves Users, Audit log and Storage out for an admin %s', (_name, user) => {
     const nav = renderNav(user);
-    expect(labels(nav)).toEqual(['Dashboard', 'Machines', 'Rules', 'Analytics', 'Reports']);
+    expect(labels(nav)).toEqual([
+      'Dashboard',
+      'Machines',
+      'Alerts',
+      'Rules',
+      'Analytics',
+      'Reports',
+    ]);
     expect(within(nav).queryByText('Storage')).toBeNull();
     expect(links(nav)).toEqual([
       ['Dashboard', '/'],
       ['Machines', '/machines'],
+      ['Alerts', '/alerts'],
+      ['Rules', '/rules'],
     ]);
   });
 
@@ -69,7 +81,7 @@ describe('NavMenu', () => {
     );
   });
 
-  it.each(['Rules', 'Analytics', 'Reports'])(
+  it.each(['Analytics', 'Reports'])(
     'shows %s as disabled text with a hint, not as a link',
     (label) => {
       const nav = renderNav(superAdmin);
@@ -85,10 +97,12 @@ describe('NavMenu', () => {
     signInAs(superAdmin);
     render(
       <MemoryRouter>
-        <NavMenu sections={navSections.map((s) => ({ ...s, available: s.label === 'Rules' }))} />
+        <NavMenu
+          sections={navSections.map((s) => ({ ...s, available: s.label === 'Analytics' }))}
+        />
       </MemoryRouter>,
     );
-    expect(screen.getByRole('link', { name: 'Rules' })).toHaveAttribute('href', '/rules');
+    expect(screen.getByRole('link', { name: 'Analytics' })).toHaveAttribute('href', '/analytics');
     expect(screen.queryByRole('link', { name: 'Dashboard' })).toBeNull();
   });
 });

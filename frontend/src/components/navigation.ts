@@ -16,7 +16,8 @@ export interface NavSection {
 export const navSections: readonly NavSection[] = [
   { path: '/', label: 'Dashboard', available: true, requires: 'view_dashboard' },
   { path: '/machines', label: 'Machines', available: true, requires: 'view_machines' },
-  { path: '/rules', label: 'Rules', available: false, requires: 'view_dashboard' },
+  { path: '/alerts', label: 'Alerts', available: true, requires: 'view_dashboard' },
+  { path: '/rules', label: 'Rules', available: true, requires: 'view_dashboard' },
   { path: '/analytics', label: 'Analytics', available: false, requires: 'view_dashboard' },
   { path: '/reports', label: 'Reports', available: false, requires: 'view_dashboard' },
   { path: '/users', label: 'Users', available: true, requires: 'manage_users' },

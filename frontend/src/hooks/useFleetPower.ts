@@ -1,6 +1,7 @@
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { listAllDevices } from '../api/devices';
+import { applyAlertEvents } from './useAlertFeed';
 import { FLEET_QUERY_MAX_DEVICES, queryFleetTelemetry } from '../api/telemetry';
 import type { LiveEvent } from '../live/liveSocket';
 import { useLiveFeed } from '../live/useLiveFeed';
@@ -81,8 +82,10 @@ export function useFleetPower() {
       const now = Date.now();
       setOverlay((previous) => applyLiveEvents(previous, events, now));
       // A machine registered after the list was read: read the list again.
+      applyAlertEvents(queryClient, events);
       const known = knownIds.current;
-      const unknown = known !== null && events.some((e) => !known.has(e.device_id));
+      const unknown =
+        known !== null && events.some((e) => e.type !== 'alert' && !known.has(e.device_id));
       if (unknown && now - lastListReload.current >= UNKNOWN_MACHINE_RELOAD_MS) {
         lastListReload.current = now;
         void queryClient.invalidateQueries({ queryKey: fleetKeys.devices });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeWebSocket } from '../test/fakeWebSocket';
+import { openAlert } from '../test/ruleFixtures';
 import {
   backoffDelay,
   BACKOFF_MAX_MS,
@@ -335,5 +336,24 @@ describe('liveUrl', () => {
     expect(liveUrl({ protocol: 'http:', host: '127.0.0.1:8000' })).toBe(
       'ws://127.0.0.1:8000/api/v1/ws',
     );
+  });
+});
+
+describe('alert messages', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('passes alert messages on and subscribes to nothing without a subscription', async () => {
+    const { socket, events } = setup({ subscription: null });
+    socket.start();
+    await settle();
+    const ws = FakeWebSocket.latest();
+    ws.ready();
+    expect(ws.messages()).toEqual([]);
+    ws.receive({ type: 'alert', event: 'opened', alert: openAlert });
+    ws.receive({ type: 'alert', event: 'exploded', alert: openAlert });
+    ws.receive({ type: 'alert', event: 'resolved', alert: { ...openAlert, severity: 'huge' } });
+    expect(events).toEqual([{ type: 'alert', event: 'opened', alert: openAlert }]);
+    socket.stop();
   });
 });

@@ -3,6 +3,9 @@
 // and reconnects with exponential backoff and jitter otherwise. Framework-free; one object per
 // connection, ended with stop().
 
+import { isAlert } from '../api/guards';
+import type { Alert } from '../api/types';
+
 /** The subprotocol the server selects; the second one offered carries the access token. */
 export const LIVE_PROTOCOL = 'factoryops.v1';
 export const LIVE_PATH = '/api/v1/ws';
@@ -45,8 +48,17 @@ export interface LiveStatus {
   last_seen_at: string;
 }
 
+export const alertEvents = ['opened', 'escalated', 'acknowledged', 'resolved'] as const;
+
+/** An alert of the factory changed; sent whatever the subscription. */
+export interface LiveAlert {
+  type: 'alert';
+  event: (typeof alertEvents)[number];
+  alert: Alert;
+}
+
 /** What the feed passes on to its user. */
-export type LiveEvent = LiveReading | LiveStatus;
+export type LiveEvent = LiveReading | LiveStatus | LiveAlert;
 
 export interface LiveServerError {
   code: string;
@@ -69,7 +81,8 @@ export type WebSocketFactory = new (url: string, protocols: string[]) => WebSock
 export interface LiveSocketOptions {
   /** `ws(s)://host/api/v1/ws`; see liveUrl(). */
   url: string;
-  subscription: LiveSubscription;
+  /** Null subscribes to no readings: only the factory's alert messages arrive. */
+  subscription: LiveSubscription | null;
   /** The current access token, renewed first if it is about to expire; null without a session. */
   getToken: () => Promise<string | null>;
   /**
@@ -148,6 +161,11 @@ export function parseServerMessage(
       if (typeof device_id !== 'string' || typeof online !== 'boolean') return null;
       if (typeof last_seen_at !== 'string') return null;
       return { type: 'status', device_id, online, last_seen_at };
+    }
+    case 'alert': {
+      const { event, alert } = message;
+      if (!(alertEvents as readonly unknown[]).includes(event) || !isAlert(alert)) return null;
+      return { type: 'alert', event: event as LiveAlert['event'], alert };
     }
     default:
       return null;
@@ -289,12 +307,15 @@ export class LiveSocket {
     this.handshakeTimer = null;
     this.renewedToken = false;
     this.liveSince = Date.now();
-    const { devices, params } = this.options.subscription;
-    socket.send(
-      JSON.stringify(
-        params ? { type: 'subscribe', devices, params } : { type: 'subscribe', devices },
-      ),
-    );
+    const subscription = this.options.subscription;
+    if (subscription) {
+      const { devices, params } = subscription;
+      socket.send(
+        JSON.stringify(
+          params ? { type: 'subscribe', devices, params } : { type: 'subscribe', devices },
+        ),
+      );
+    }
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.ping(socket), PING_INTERVAL_MS);
     this.setState('live');

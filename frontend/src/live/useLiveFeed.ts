@@ -19,7 +19,8 @@ import {
 export const LIVE_FLUSH_MS = 250;
 
 export interface UseLiveFeedOptions {
-  subscription: LiveSubscription;
+  /** Null: no readings, only the factory's alert messages. */
+  subscription: LiveSubscription | null;
   /** Receives every event since the previous call, oldest first. */
   onEvents: (events: LiveEvent[]) => void;
   /** False keeps the feed closed (state `stopped`). */
@@ -83,7 +84,7 @@ export function useLiveFeed({
     };
     const socket = new LiveSocket({
       url: liveUrl(),
-      subscription: JSON.parse(subscriptionKey) as LiveSubscription,
+      subscription: JSON.parse(subscriptionKey) as LiveSubscription | null,
       getToken: sessionToken,
       refreshToken: renewedSessionToken,
       onEvent: (event) => {

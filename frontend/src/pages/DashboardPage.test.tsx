@@ -488,3 +488,93 @@ describe('DashboardPage, live factory', () => {
     expect(within(tile('Press 1')).getByTestId('machine-status')).toHaveTextContent('online');
   });
 });
+
+describe('DashboardPage, active alerts', () => {
+  let server: MockAdapter;
+  beforeEach(() => {
+    server = mockServer();
+    signInAs(viewerAdmin);
+    server.onGet('/health').reply(200, healthyReport);
+    server.onGet('/api/v1/system/info').reply(200, systemInfo);
+    server.onGet('/api/v1/devices').reply(200, { items: [], total: 0, limit: 500, offset: 0 });
+  });
+  afterEach(() => server.restore());
+
+  const counts = (open: number, acknowledged: number) => ({
+    open,
+    acknowledged,
+    by_severity: { critical: open, minor: acknowledged },
+    by_device: { 'press-1': open + acknowledged },
+  });
+
+  it('counts the unresolved alerts and links to them', async () => {
+    server.onGet('/api/v1/alerts/counts').reply(200, counts(2, 1));
+    server.onGet('/api/v1/alerts').reply(200, { items: [], total: 0 });
+    server.onGet('/api/v1/rules').reply(200, { items: [], total: 0 });
+    const { router } = renderApp('/');
+    const card = await screen.findByRole('region', { name: 'Active alerts' });
+    expect(await within(card).findByTestId('active-alerts')).toHaveTextContent('3');
+    expect(within(card).getByTestId('active-alerts-detail')).toHaveTextContent(
+      '2 open, 1 acknowledged · 2 critical · 1 minor',
+    );
+    const link = within(card).getByRole('link', { name: 'View active alerts' });
+    expect(link).toHaveAttribute('href', '/alerts?status=open,acknowledged');
+    await userEvent.click(link);
+    expect(router.state.location.pathname).toBe('/alerts');
+    await waitFor(() =>
+      expect(server.history.get.find((r) => r.url === '/api/v1/alerts')?.params).toMatchObject({
+        status: 'open,acknowledged',
+      }),
+    );
+  });
+
+  it('reads the count again when the live feed reports an alert', async () => {
+    let open = 0;
+    server.onGet('/api/v1/alerts/counts').reply(() => [200, counts(open, 0)]);
+    renderApp('/');
+    expect(await screen.findByTestId('active-alerts')).toHaveTextContent('0');
+    expect(screen.getByTestId('active-alerts-detail')).toHaveTextContent(
+      'Nothing needs attention.',
+    );
+    act(() => FakeWebSocket.latest().ready());
+    open = 1;
+    act(() =>
+      FakeWebSocket.latest().receive({
+        type: 'alert',
+        event: 'opened',
+        alert: {
+          id: 1,
+          rule_id: 1,
+          rule_name: 'Power high',
+          device_id: 'press-1',
+          severity: 'critical',
+          status: 'open',
+          parameter: 'power_kw',
+          value: 80,
+          threshold: 75,
+          message: '',
+          started_at: '2026-11-27T16:00:00Z',
+          last_value: 80,
+          escalated_at: null,
+          acknowledged_at: null,
+          acknowledged_by: null,
+          ack_comment: null,
+          resolved_at: null,
+          resolved_by: null,
+          resolution: null,
+          resolve_comment: null,
+        },
+      }),
+    );
+    await waitFor(() => expect(screen.getByTestId('active-alerts')).toHaveTextContent('1'));
+  });
+
+  it('shows why the count is unavailable', async () => {
+    server.onGet('/api/v1/alerts/counts').reply(503, {
+      error: { code: 'unavailable', message: 'Alerts are unavailable.', request_id: 'r' },
+    });
+    renderApp('/');
+    const card = await screen.findByRole('region', { name: 'Active alerts' });
+    expect(await within(card).findByRole('alert')).toHaveTextContent('Alerts are unavailable.');
+  });
+});

@@ -1,6 +1,6 @@
 import { lazy, memo, Suspense } from 'react';
 import { Link } from 'react-router';
-import type { DeviceStatus } from '../api/types';
+import { severities, type DeviceStatus } from '../api/types';
 import { Card } from '../components/Card';
 import { formatAgo, formatValue } from '../components/format';
 import { ErrorPanel, EmptyPanel, LoadingRows } from '../components/QueryStates';
@@ -8,6 +8,7 @@ import { ServerInfoCard } from '../components/ServerInfoCard';
 import { StatusBadge, type BadgeTone } from '../components/StatusBadge';
 import { SystemStatusCard } from '../components/SystemStatusCard';
 import { displayZone, formatInZone, zoneNote } from '../components/timeZone';
+import { useAlertCounts } from '../hooks/useAlertFeed';
 import { POLL_MS, useFleetPower } from '../hooks/useFleetPower';
 import { useNow } from '../hooks/useNow';
 import type { LiveConnectionState } from '../live/liveSocket';
@@ -93,6 +94,53 @@ function MachinesCard({ fleet }: { fleet: FleetNow }) {
       ) : null}
     </Card>
   );
+}
+
+/** Where the count links to: the alerts still needing attention. */
+export const ACTIVE_ALERTS_PATH = '/alerts?status=open,acknowledged';
+
+/** Unresolved alerts; live alert messages refresh it, and it polls while the feed is down. */
+function ActiveAlertsCard({ live }: { live: boolean }) {
+  const counts = useAlertCounts(live ? false : POLL_MS);
+  let body;
+  if (counts.isPending) body = <LoadingRows rows={1} label="Loading alerts…" />;
+  else if (counts.isError && !counts.data)
+    body = (
+      <ErrorPanel
+        title="The alert counts are unavailable"
+        error={counts.error}
+        onRetry={() => void counts.refetch()}
+        retrying={counts.isFetching}
+      />
+    );
+  else {
+    const { open, acknowledged, by_severity: bySeverity } = counts.data;
+    const active = open + acknowledged;
+    body = (
+      <>
+        <div className="flex items-baseline justify-between gap-4">
+          <span
+            data-testid="active-alerts"
+            className={`text-3xl font-semibold ${active > 0 ? 'text-red-800' : 'text-slate-900'}`}
+          >
+            {active}
+          </span>
+          <Link to={ACTIVE_ALERTS_PATH} className="text-sm text-sky-800 hover:underline">
+            {active === 0 ? 'View alerts' : 'View active alerts'}
+          </Link>
+        </div>
+        <p className="mt-2 text-sm text-slate-600" data-testid="active-alerts-detail">
+          {active === 0
+            ? 'Nothing needs attention.'
+            : `${open} open, ${acknowledged} acknowledged${severities
+                .filter((s) => (bySeverity[s] ?? 0) > 0)
+                .map((s) => ` · ${bySeverity[s]} ${s}`)
+                .join('')}`}
+        </p>
+      </>
+    );
+  }
+  return <Card title="Active alerts">{body}</Card>;
 }
 
 function FactoryPowerCard({
@@ -303,6 +351,9 @@ function FactoryLive() {
           <p className="text-sm text-slate-500">Live power and status of the factory's machines.</p>
         </div>
         <FeedState state={feed.state} />
+      </div>
+      <div className="mb-4 grid items-start gap-4 lg:grid-cols-2">
+        <ActiveAlertsCard live={feed.state === 'live'} />
       </div>
       {feed.serverError ? (
         <p role="alert" className="mb-4 text-sm text-red-800">

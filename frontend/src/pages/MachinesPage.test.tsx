@@ -176,6 +176,46 @@ describe('MachinesPage', () => {
     await waitFor(() => expect(router.state.location.search).toContain('offset=20'));
   });
 
+  it('marks the machines with unresolved alerts and links to them', async () => {
+    signInAs(viewerAdmin);
+    const oven = { ...device, device_id: 'oven-2', name: 'Oven 2' };
+    const saw = { ...device, device_id: 'saw-3', name: 'Saw 3' };
+    server.onGet('/api/v1/devices').reply(200, page([device, oven, saw]));
+    server.onGet('/api/v1/alerts/counts').reply(200, {
+      open: 3,
+      acknowledged: 1,
+      by_severity: { critical: 4 },
+      by_device: { 'compressor-1': 3, 'oven-2': 1 },
+    });
+    renderApp('/machines');
+    const row = await screen.findByTestId('machine-row-compressor-1');
+    expect(await within(row).findByTestId('machine-alerts')).toHaveTextContent('3 alerts');
+    expect(
+      within(row).getByRole('link', { name: '3 unresolved alerts on compressor-1' }),
+    ).toHaveAttribute('href', '/alerts?status=open,acknowledged&device_id=compressor-1');
+    expect(
+      within(screen.getByTestId('machine-row-oven-2')).getByTestId('machine-alerts'),
+    ).toHaveTextContent('1 alert');
+    expect(
+      within(screen.getByTestId('machine-row-saw-3')).queryByTestId('machine-alerts'),
+    ).toBeNull();
+  });
+
+  it('still lists the machines when the alert counts are unavailable', async () => {
+    signInAs(viewerAdmin);
+    server.onGet('/api/v1/devices').reply(200, page([device]));
+    server.onGet('/api/v1/alerts/counts').reply(503, {
+      error: { code: 'unavailable', message: 'down', request_id: 'r' },
+    });
+    renderApp('/machines');
+    const row = await screen.findByTestId('machine-row-compressor-1');
+    await waitFor(() =>
+      expect(server.history.get.some((r) => r.url === '/api/v1/alerts/counts')).toBe(true),
+    );
+    expect(within(row).queryByTestId('machine-alerts')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
   it('hides write actions from an admin without the machines permission', async () => {
     signInAs(viewerAdmin);
     server.onGet('/api/v1/devices').reply(200, page([device]));

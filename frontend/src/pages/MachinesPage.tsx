@@ -20,6 +20,7 @@ import { Pager } from '../components/Pager';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
 import { StatusBadge, type BadgeTone } from '../components/StatusBadge';
 import { TableHead } from '../components/TableHead';
+import { COUNTS_REFRESH_MS, useAlertCounts } from '../hooks/useAlertFeed';
 import { useSearchParamState } from '../hooks/useSearchParamState';
 import { useSessionStore } from '../stores/session';
 import {
@@ -44,6 +45,24 @@ const statusTone: Record<Device['status'], BadgeTone> = {
 
 export function MachineStatus({ device }: { device: Device }) {
   return <StatusBadge tone={statusTone[device.status]} label={device.status} />;
+}
+
+/** "2 alerts", linking to the machine's unresolved alerts; nothing when it has none. */
+export function MachineAlertBadge({ deviceId, count }: { deviceId: string; count: number }) {
+  if (count <= 0) return null;
+  return (
+    <Link
+      to={`/alerts?status=open,acknowledged&device_id=${encodeURIComponent(deviceId)}`}
+      aria-label={`${count} unresolved ${count === 1 ? 'alert' : 'alerts'} on ${deviceId}`}
+      className="ml-2"
+    >
+      <StatusBadge
+        tone="bad"
+        label={`${count} ${count === 1 ? 'alert' : 'alerts'}`}
+        testId="machine-alerts"
+      />
+    </Link>
+  );
 }
 
 export function useCanManageMachines() {
@@ -314,6 +333,9 @@ export function MachinesPage() {
     placeholderData: keepPreviousData,
   });
   const filtered = search !== '' || filterNames.some((n) => filters[n] !== '');
+  // The badges are extra: without counts the list still shows, just without them.
+  const alertCounts = useAlertCounts(COUNTS_REFRESH_MS);
+  const byDevice = alertCounts.data?.by_device ?? {};
 
   let body;
   if (devices.isPending) body = <LoadingRows rows={5} label="Loading machines…" />;
@@ -364,6 +386,10 @@ export function MachinesPage() {
                   <td className="py-2 pr-3">{device.location || '—'}</td>
                   <td className="py-2 pr-3">
                     <MachineStatus device={device} />
+                    <MachineAlertBadge
+                      deviceId={device.device_id}
+                      count={byDevice[device.device_id] ?? 0}
+                    />
                   </td>
                   <td className="py-2 pr-3 text-xs">
                     {device.last_seen_at ? formatDateTime(device.last_seen_at) : 'Never'}

@@ -45,6 +45,7 @@ export function applyLiveEvents(
 ): LiveOverlay {
   const next = new Map(overlay);
   for (const event of events) {
+    if (event.type === 'alert') continue;
     const machine = { ...next.get(event.device_id) };
     if (event.type === 'reading') {
       const power = event.values[POWER_PARAM];

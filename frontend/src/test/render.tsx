@@ -35,8 +35,13 @@ export function mockServer(): MockAdapter {
     const user = useSessionStore.getState().session?.user;
     return user ? [200, user] : [401, { error: { code: 'unauthorized', message: 'No session.' } }];
   });
+  // The dashboard and the machine list show unresolved alerts; by default there are none. A
+  // test stubbing the same URL replaces this answer.
+  server.onGet('/api/v1/alerts/counts').reply(200, noAlertCounts);
   return server;
 }
+
+export const noAlertCounts = { open: 0, acknowledged: 0, by_severity: {}, by_device: {} };
 
 export const healthyReport = {
   status: 'healthy',
