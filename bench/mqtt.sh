@@ -23,40 +23,8 @@ source bench/lib.sh
 bench_begin mqtt
 
 # The broker, with dynamic security and an admin client FactoryOps provisions devices through.
-mq_port=$(free_port)
-admin_password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-telemetry_password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+bench_broker
 null_password="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-mkdir -p "$work/mosquitto"
-mosquitto_ctrl dynsec init "$work/mosquitto/dynamic-security.json" factoryops-admin "$admin_password" >/dev/null
-plugin=
-for candidate in /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so; do
-  [ -f "$candidate" ] && plugin=$candidate && break
-done
-[ -n "$plugin" ] || { echo "mosquitto's dynamic-security plugin is not installed" >&2; exit 1; }
-cat >"$work/mosquitto/mosquitto.conf" <<CONF
-per_listener_settings false
-listener $mq_port 127.0.0.1
-allow_anonymous false
-plugin $plugin
-plugin_opt_config_file $work/mosquitto/dynamic-security.json
-persistence false
-# Unlimited queues: a backlog the subscriber has not taken yet is kept, not dropped, so what
-# is counted as lost was really lost.
-max_queued_messages 0
-max_inflight_messages 1000
-user $(id -un)
-log_dest stderr
-log_type error
-log_type warning
-CONF
-mosquitto -c "$work/mosquitto/mosquitto.conf" 2>"$work/mosquitto.log" &
-pids+=($!)
-for _ in $(seq 1 50); do
-  mosquitto_pub -p "$mq_port" -u factoryops-admin -P "$admin_password" -t '$CONTROL/ping' -n 2>/dev/null && break
-  sleep 0.1
-done
-ctrl() { mosquitto_ctrl -p "$mq_port" -u factoryops-admin -P "$admin_password" dynsec "$@" >/dev/null 2>&1; }
 # The null subscriber may read every factory's telemetry.
 ctrl createRole bench-null
 ctrl addRoleACL bench-null subscribePattern 'factories/+/devices/+/telemetry' allow
