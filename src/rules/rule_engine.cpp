@@ -116,17 +116,20 @@ void RuleEngine::refresh_locked(Factory& factory, bool force) {
   factory.checked = now;
   auto conn = database_.acquire();
   const std::string id = factory.id.str();
+  // Any edit bumps updated_at and version; a delete changes the count, a create the largest id.
+  // (MAX keeps the column's integer type on MySQL, where SUM would be a DECIMAL.)
   auto rules_sig = conn->query_one(
-      "SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(updated_at), 0) FROM rules WHERE factory_id "
-      "= ?",
+      "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(MAX(updated_at), 0), COALESCE(MAX(version), 0) "
+      "FROM rules WHERE factory_id = ?",
       {id});
   auto devices_sig = conn->query_one(
       "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM devices WHERE factory_id = ?", {id});
   auto zone = conn->query_one("SELECT timezone FROM factories WHERE id = ?", {id});
   std::string signature =
       std::to_string(rules_sig->get_int(0)) + "/" + std::to_string(rules_sig->get_int(1)) + "/" +
-      std::to_string(rules_sig->get_int(2)) + "/" + std::to_string(devices_sig->get_int(0)) + "/" +
-      std::to_string(devices_sig->get_int(1)) + "/" + (zone ? zone->get_string(0) : "");
+      std::to_string(rules_sig->get_int(2)) + "/" + std::to_string(rules_sig->get_int(3)) + "/" +
+      std::to_string(devices_sig->get_int(0)) + "/" + std::to_string(devices_sig->get_int(1)) + "/" +
+      (zone ? zone->get_string(0) : "");
   if (signature == factory.signature) return;
   factory.signature = signature;
   factory.timezone = zone ? zone->get_string(0) : "UTC";
