@@ -90,7 +90,8 @@ void AlertNotifier::handle(const queue::Job& job) {
 
   auto rendered = notify::render_alert(notice, channels_.public_url);
   // One Message-ID per (alert, event, recipient): a retried email is recognisably the same one.
-  std::string message_id = "<alert-" + std::to_string(alert->id) + "-" + event_name + "-" + job.id + "@factoryops>";
+  std::string message_id =
+      "<alert-" + std::to_string(alert->id) + "-" + event_name + "-" + job.id + "@factoryops>";
   auto result = notify::send_alert(channels_, kind, recipient, rendered, message_id);
   NotificationAttempt attempt{event_name,
                               channel,

@@ -472,13 +472,13 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   retention.start();
   for (auto& worker : workers) worker->start();
   // No-data rules follow the clock; the same beat saves the engine's machine states.
+  std::mutex rule_clock_mutex;
+  std::condition_variable_any rule_clock_wake;
   std::jthread rule_clock;
   if (rule_engine) {
-    rule_clock = std::jthread([&rule_engine](std::stop_token stop) {
-      std::mutex mutex;
-      std::condition_variable_any wake;
-      std::unique_lock lock(mutex);
-      while (!wake.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; })) {
+    rule_clock = std::jthread([&rule_engine, &rule_clock_mutex, &rule_clock_wake](std::stop_token stop) {
+      std::unique_lock lock(rule_clock_mutex);
+      while (!rule_clock_wake.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; })) {
         try {
           rule_engine->tick(db::now_ms());
         } catch (const std::exception& e) {
