@@ -321,7 +321,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   }
   // Stored readings go to the rule engine as jobs, a few times a second per factory; the
   // dispatcher outlives the pipeline, whose last batches it takes at shutdown.
-  rules::RuleDispatcher rule_dispatch(*job_queue);
+  rules::RuleDispatcher rule_dispatch(*job_queue, database.get());
 
   // Ingestion: discovery and the rejection log write the metadata DB from their own threads, so
   // a request never waits on it; device keys are cached and forgotten when a device changes.
@@ -367,6 +367,10 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   // Rules and their alerts: deleting or disabling a rule resolves its unresolved alerts.
   alerts::AlertService alert_service(*database);
   rules::RuleService rule_service(*database, *store, &alert_service);
+  // A rule created or changed here is taken into account by the next reading.
+  rule_service.set_listener([&rule_dispatch](const core::FactoryId&, const rules::Rule&, bool) {
+    rule_dispatch.reload_interest();
+  });
 
   // Notification channels from configuration (docs/notifications.md); a half-configured one is
   // refused in production and off, with a warning, in development.

@@ -9,6 +9,7 @@
 #include "core/logging.hpp"
 #include "core/metrics.hpp"
 #include "http/request_id.hpp"
+#include "rules/rule.hpp"
 
 namespace factoryops::rules {
 namespace json = boost::json;
@@ -85,10 +86,44 @@ std::vector<tsdb::DeviceBatch> decode_batches(const core::FactoryId& factory, st
   return out;
 }
 
-RuleDispatcher::RuleDispatcher(queue::JobQueue& jobs) : RuleDispatcher(jobs, Options{}) {}
+RuleDispatcher::RuleDispatcher(queue::JobQueue& jobs, db::Database* rules_db)
+    : RuleDispatcher(jobs, rules_db, Options{}) {}
 
-RuleDispatcher::RuleDispatcher(queue::JobQueue& jobs, Options options)
-    : jobs_(jobs), options_(options), thread_([this] { run(); }) {}
+RuleDispatcher::RuleDispatcher(queue::JobQueue& jobs, db::Database* rules_db, Options options)
+    : jobs_(jobs), rules_db_(rules_db), options_(options) {
+  reload_interest();
+  thread_ = std::thread([this] { run(); });
+}
+
+void RuleDispatcher::reload_interest() {
+  if (!rules_db_) return;
+  std::map<std::string, Interest, std::less<>> loaded;
+  try {
+    auto conn = rules_db_->acquire();
+    for (const auto& row : conn->query("SELECT factory_id, definition FROM rules WHERE is_enabled = 1")) {
+      Interest& interest = loaded[row.get_string(0)];
+      try {
+        // The zone only matters to schedules, which do not change what a rule reads.
+        Rule rule = parse_rule(row.get_string(1), "UTC");
+        for (const auto& condition : rule.conditions) {
+          if (condition.parameter.empty()) interest.any_reading = true;
+        }
+        for (auto& key : referenced_parameters(rule)) interest.parameters.insert(std::move(key));
+      } catch (const std::exception&) {
+        // The rule engine logs a rule that does not parse; it evaluates nothing for it either.
+      }
+    }
+  } catch (const std::exception& e) {
+    log::warn("rules not read; the rule engine gets what it got before",
+              {{"error", std::string_view(e.what())}});
+    std::lock_guard lock(mutex_);
+    interest_loaded_ = std::chrono::steady_clock::now();
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  interest_ = std::move(loaded);
+  interest_loaded_ = std::chrono::steady_clock::now();
+}
 
 RuleDispatcher::~RuleDispatcher() {
   stop();
@@ -98,12 +133,28 @@ void RuleDispatcher::add(const tsdb::DeviceBatch& batch) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    if (buffered_readings_ + batch.readings.size() > options_.max_buffered_readings) {
-      dropped_counter().inc(static_cast<double>(batch.readings.size()));
+    const Interest* interest = nullptr;
+    if (rules_db_) {
+      auto it = interest_.find(batch.factory.str());
+      if (it == interest_.end()) return;  // no enabled rule in this factory
+      interest = &it->second;
+    }
+    tsdb::DeviceBatch wanted{batch.factory, batch.device, {}};
+    for (const auto& reading : batch.readings) {
+      tsdb::Reading kept{reading.ts_ms, {}};
+      for (const auto& field : reading.fields) {
+        if (!interest || interest->parameters.contains(field.key)) kept.fields.push_back(field);
+      }
+      if (!kept.fields.empty() || (interest && interest->any_reading))
+        wanted.readings.push_back(std::move(kept));
+    }
+    if (wanted.readings.empty()) return;
+    if (buffered_readings_ + wanted.readings.size() > options_.max_buffered_readings) {
+      dropped_counter().inc(static_cast<double>(wanted.readings.size()));
       return;
     }
-    buffered_[batch.factory.str()].push_back(batch);
-    buffered_readings_ += batch.readings.size();
+    buffered_readings_ += wanted.readings.size();
+    buffered_[batch.factory.str()].push_back(std::move(wanted));
     if (buffered_readings_ < options_.max_readings_per_job) return;
   }
   wake_.notify_one();
@@ -125,6 +176,11 @@ void RuleDispatcher::run() {
     wake_.wait_for(lock, options_.interval,
                    [this] { return stopping_ || buffered_readings_ >= options_.max_readings_per_job; });
     const bool last = stopping_;
+    if (!last && std::chrono::steady_clock::now() - interest_loaded_ >= options_.interest_refresh) {
+      lock.unlock();
+      reload_interest();
+      lock.lock();
+    }
     std::map<std::string, std::vector<tsdb::DeviceBatch>> packs;
     packs.swap(buffered_);
     buffered_readings_ = 0;
