@@ -84,8 +84,9 @@ test(
 
       const simulator = await startSimulator(admin.factory);
       try {
-        // The machine is provisioned after the page loaded: its first live message makes the
-        // page read the machine list again, and the tile appears, online.
+        // Unless an earlier test file ran it (alerts.test.mjs does), the machine is provisioned
+        // after the page loaded: its first live message makes the page read the machine list
+        // again, and the tile appears, online.
         const tile = page.getByRole('listitem', { name: DEVICE_NAME, exact: true });
         await waitUntil(
           `the tile of ${DEVICE_ID} showed it online with its power`,
