@@ -23,7 +23,7 @@ import {
 
 useBrowser();
 
-const unavailableSections = ['Rules', 'Analytics', 'Reports'];
+const unavailableSections = ['Analytics', 'Reports'];
 
 /**
  * @param {import('playwright-core').Page} page
@@ -68,6 +68,8 @@ test(
       assert.deepEqual(await menuLinks(page), [
         'Dashboard',
         'Machines',
+        'Alerts',
+        'Rules',
         'Users',
         'Audit log',
         'Storage',
@@ -87,7 +89,7 @@ test(
         assert.match(facts.text ?? '', /not yet available/);
       }
 
-      await nav.getByRole('listitem').filter({ hasText: 'Rules' }).click();
+      await nav.getByRole('listitem').filter({ hasText: 'Analytics' }).click();
       assert.equal(new URL(page.url()).pathname, '/');
 
       await nav.getByRole('link', { name: 'Audit log' }).click();
@@ -237,7 +239,7 @@ test(
       // Signing in again with the chosen password, the admin finds no Users or Storage section.
       await inContextPage(theirs, 'admin-navigation', async (page) => {
         await signIn(page, invitee);
-        assert.deepEqual(await menuLinks(page), ['Dashboard', 'Machines']);
+        assert.deepEqual(await menuLinks(page), ['Dashboard', 'Machines', 'Alerts', 'Rules']);
         const nav = page.getByRole('navigation', { name: 'Main' });
         assert.equal(await nav.getByText('Users', { exact: true }).count(), 0);
         assert.equal(await nav.getByText('Audit log', { exact: true }).count(), 0);
