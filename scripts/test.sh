@@ -14,17 +14,25 @@ passed=0
 failed=0
 summary=()
 
+# Every suite reports how long it took, so a slow one shows in CI's log.
+started=$SECONDS
+begin() {  # name [what]
+  started=$SECONDS
+  echo "== $1: ${2:-running}"
+}
+
 record() {  # name status detail
   if [ "$2" = pass ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-  summary+=("$(printf '  %-16s %-5s %s' "$1" "$2" "$3")")
-  echo "== $1: $2 $3"
+  local took="$((SECONDS - started)) s"
+  summary+=("$(printf '  %-16s %-5s %6s  %s' "$1" "$2" "$took" "$3")")
+  echo "== $1: $2 $3 [$took]"
 }
 
 # A GoogleTest binary passes when it exits 0 and ran at least one test.
 gtest_suite() {  # name binary [args...]
   local name=$1; shift
   local out="$logs/$name.out"
-  echo "== $name: running"
+  begin "$name"
   "$@" --gtest_color=no 2>&1 | tee "$out" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]' || true
   local rc=${PIPESTATUS[0]}
   local count
@@ -43,7 +51,7 @@ gtest_suite() {  # name binary [args...]
 
 step() {  # name command...
   local name=$1; shift
-  echo "== $name: running"
+  begin "$name"
   if "$@" >"$logs/$name.out" 2>&1; then
     record "$name" pass ""
   else
@@ -53,7 +61,7 @@ step() {  # name command...
 }
 
 step format-cpp bash scripts/lint.sh format
-echo "== build: configuring and compiling ($build_dir)"
+begin build "configuring and compiling ($build_dir)"
 if ! { cmake --preset coverage >"$logs/build.out" 2>&1 && cmake --build --preset coverage -j "$(nproc)" >>"$logs/build.out" 2>&1; }; then
   tail -60 "$logs/build.out"
   record build fail "(log $logs/build.out)"
@@ -71,7 +79,7 @@ gtest_suite integration "$build_dir/tests/integration_tests"
 
 step frontend-build bash scripts/build_frontend.sh
 step frontend-lint bash -c 'cd frontend && npm run --silent lint && npm run --silent format:check'
-echo "== frontend-unit: running"
+begin frontend-unit
 if (cd frontend && NO_COLOR=1 npx vitest run --reporter=dot) >"$logs/frontend-unit.out" 2>&1; then
   count=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/frontend-unit.out" | grep -oE 'Tests +[0-9]+ passed' | grep -oE '[0-9]+' | head -1)
   if [ -n "$count" ] && [ "$count" -gt 0 ]; then record frontend-unit pass "($count tests)"; else record frontend-unit fail "(ran no test)"; fi
@@ -80,8 +88,10 @@ else
   record frontend-unit fail "(log $logs/frontend-unit.out)"
 fi
 
-echo "== e2e: running"
-if bash scripts/e2e.sh "$build_dir/factoryops" >"$logs/e2e.out" 2>&1; then
+begin e2e
+# A browser suite that hangs must fail on its own, not run into CI's limit: 20 minutes is four
+# times what it takes.
+if timeout --kill-after=30 1200 bash scripts/e2e.sh "$build_dir/factoryops" >"$logs/e2e.out" 2>&1; then
   count=$(grep -oE '^# pass [0-9]+' "$logs/e2e.out" | grep -oE '[0-9]+' | tail -1)
   if [ -n "$count" ] && [ "$count" -gt 0 ]; then record e2e pass "($count tests, screenshots in build/e2e)"; else record e2e fail "(ran no test)"; fi
 else
