@@ -33,7 +33,8 @@ gtest_suite() {  # name binary [args...]
   local name=$1; shift
   local out="$logs/$name.out"
   begin "$name"
-  "$@" --gtest_color=no 2>&1 | tee "$out" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]' || true
+  # No `|| true` here: under pipefail it would run on any failure and PIPESTATUS would be its own.
+  "$@" --gtest_color=no 2>&1 | tee "$out" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]'
   local rc=${PIPESTATUS[0]}
   local count
   count=$(grep -oE '^\[==========\] [0-9]+ tests? from [0-9]+ test suites? ran' "$out" | grep -oE '[0-9]+' | head -1)
