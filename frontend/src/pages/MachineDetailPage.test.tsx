@@ -106,8 +106,15 @@ describe('MachineDetailPage', () => {
   let server: MockAdapter;
   beforeEach(() => {
     server = mockServer();
+    // The page charts the last 24 hours before now: now is when the fixtures' data ends, so
+    // the tests read the same whatever day they run. Only the clock is fixed; timers run.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-27T10:00:30Z'));
   });
-  afterEach(() => server.restore());
+  afterEach(() => {
+    vi.useRealTimers();
+    server.restore();
+  });
 
   it('shows the key prefix only and the empty states of a machine that never sent data', async () => {
     signInAs(viewerAdmin);
