@@ -13,37 +13,6 @@ namespace {
 
 constexpr std::size_t kBodyLimit = 16 * 1024;
 
-std::int64_t id_param(const http::Request& request) {
-  const std::string& text = request.path_param("id");
-  std::int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  // A non-numeric id names no alert of any factory: answered as an unknown one.
-  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
-    throw core::NotFound("alert not found");
-  return id;
-}
-
-std::optional<std::int64_t> int_query(const http::Request& request, std::string_view name, std::int64_t min,
-                                      std::int64_t max) {
-  auto text = request.query_param(name);
-  if (!text || text->empty()) return std::nullopt;
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || ptr != text->data() + text->size() || v < min || v > max) {
-    throw core::Invalid(std::string(name),
-                        "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return v;
-}
-
-std::optional<std::int64_t> time_query(const http::Request& request, std::string_view name) {
-  auto text = request.query_param(name);
-  if (!text || text->empty()) return std::nullopt;
-  auto ms = parse_timestamp_ms(*text);
-  if (!ms) throw core::Invalid(std::string(name), "must be an RFC 3339 time such as 2026-11-27T16:03:05Z");
-  return ms;
-}
-
 // A comma-separated list of names, each checked by `parse`.
 template <typename T, typename Parse>
 std::vector<T> list_query(const http::Request& request, std::string_view name, Parse parse,
@@ -171,7 +140,7 @@ void register_alert_routes(http::Router& router, const auth::Authenticator& auth
   add_secured(
       router, authenticator, "GET", "/api/v1/alerts/{id}", auth::Action::view_dashboard,
       [&alerts](const http::Request& request, const auth::FactoryContext& context) {
-        auto detail = alerts.get(context, id_param(request));
+        auto detail = alerts.get(context, id_path_param(request, "id", "alert"));
         json::object body = alert_json(detail.alert);
         json::array log;
         for (const auto& n : detail.notifications) {
@@ -194,7 +163,7 @@ void register_alert_routes(http::Router& router, const auth::Authenticator& auth
   add_secured(
       router, authenticator, "POST", "/api/v1/alerts/{id}/acknowledge", auth::Action::view_dashboard,
       [&alerts](const http::Request& request, const auth::FactoryContext& context) {
-        auto id = id_param(request);
+        auto id = id_path_param(request, "id", "alert");
         return json_response(200, alert_json(alerts.acknowledge(context, id, comment_of(request))));
       },
       ack_options);
@@ -204,7 +173,7 @@ void register_alert_routes(http::Router& router, const auth::Authenticator& auth
   add_secured(
       router, authenticator, "POST", "/api/v1/alerts/{id}/resolve", auth::Action::view_dashboard,
       [&alerts](const http::Request& request, const auth::FactoryContext& context) {
-        auto id = id_param(request);
+        auto id = id_path_param(request, "id", "alert");
         return json_response(200, alert_json(alerts.resolve(context, id, comment_of(request))));
       },
       resolve_options);

@@ -7,31 +7,6 @@
 
 namespace factoryops::api {
 namespace json = boost::json;
-namespace {
-
-std::optional<std::int64_t> int_query(const http::Request& request, std::string_view name, std::int64_t min,
-                                      std::int64_t max) {
-  auto text = request.query_param(name);
-  if (!text || text->empty()) return std::nullopt;
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || ptr != text->data() + text->size() || v < min || v > max) {
-    throw core::Invalid(std::string(name),
-                        "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return v;
-}
-
-std::optional<std::int64_t> time_query(const http::Request& request, std::string_view name) {
-  auto text = request.query_param(name);
-  if (!text || text->empty()) return std::nullopt;
-  auto ms = parse_timestamp_ms(*text);
-  if (!ms) throw core::Invalid(std::string(name), "must be an RFC 3339 time such as 2026-11-27T16:03:05Z");
-  return ms;
-}
-
-}  // namespace
-
 void register_audit_routes(http::Router& router, const auth::Authenticator& authenticator,
                            audit::AuditService& audit) {
   http::RouteOptions o;

@@ -2,6 +2,7 @@
 
 #include "api/system_routes.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -113,6 +114,36 @@ audit::RequestMeta request_meta(const http::Request& request, std::optional<std:
 
 http::Response json_response(int status, const json::object& body) {
   return http::Response::json(status, json::serialize(body));
+}
+
+std::int64_t id_path_param(const http::Request& request, std::string_view name, std::string_view what) {
+  const std::string& text = request.path_param(name);
+  std::int64_t id = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
+    throw core::NotFound(std::string(what) + " not found");
+  return id;
+}
+
+std::optional<std::int64_t> int_query(const http::Request& request, std::string_view name, std::int64_t min,
+                                      std::int64_t max) {
+  auto text = request.query_param(name);
+  if (!text || text->empty()) return std::nullopt;
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || ptr != text->data() + text->size() || v < min || v > max) {
+    throw core::Invalid(std::string(name),
+                        "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return v;
+}
+
+std::optional<std::int64_t> time_query(const http::Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (!text || text->empty()) return std::nullopt;
+  auto ms = parse_timestamp_ms(*text);
+  if (!ms) throw core::Invalid(std::string(name), "must be an RFC 3339 time such as 2026-11-27T16:03:05Z");
+  return ms;
 }
 
 }  // namespace factoryops::api

@@ -38,4 +38,16 @@ audit::RequestMeta request_meta(const http::Request& request,
 
 http::Response json_response(int status, const boost::json::object& body);
 
+// A path parameter holding a resource's id. Anything but a positive integer names no resource of
+// any factory, so it is answered like an unknown one: core::NotFound("{what} not found").
+std::int64_t id_path_param(const http::Request& request, std::string_view name, std::string_view what);
+
+// An optional integer query parameter (absent or empty: nullopt); core::Invalid naming it when it
+// is not an integer from `min` to `max`.
+std::optional<std::int64_t> int_query(const http::Request& request, std::string_view name, std::int64_t min,
+                                      std::int64_t max);
+
+// An optional RFC 3339 time query parameter, as epoch ms; core::Invalid naming it when malformed.
+std::optional<std::int64_t> time_query(const http::Request& request, std::string_view name);
+
 }  // namespace factoryops::api

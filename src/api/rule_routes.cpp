@@ -41,17 +41,6 @@ json::value parse_body(const http::Request& request) {
   return body;
 }
 
-// A path id that is not a positive integer names no rule, in this factory or any other.
-std::int64_t rule_id(const http::Request& request) {
-  std::string_view text = request.path_param("id");
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    throw core::NotFound("rule '" + std::string(text) + "' not found");
-  }
-  return id;
-}
-
 std::int64_t integer_param(const http::Request& request, std::string_view name, std::int64_t fallback) {
   auto text = request.query_param(name);
   if (!text || text->empty()) return fallback;
@@ -128,27 +117,29 @@ void register_rule_routes(http::Router& router, const auth::Authenticator& authe
 
   add_secured(router, authenticator, "GET", "/api/v1/rules/{id}", Action::view_dashboard,
               answering_422([rules](const http::Request& request, const auth::FactoryContext& context) {
-                return json_response(200, stored_rule_json(rules->get(context, rule_id(request))));
+                return json_response(
+                    200, stored_rule_json(rules->get(context, id_path_param(request, "id", "rule"))));
               }),
               {.summary = "One rule"});
 
   add_secured(router, authenticator, "PATCH", "/api/v1/rules/{id}", Action::manage_rules,
               answering_422([rules](const http::Request& request, const auth::FactoryContext& context) {
-                const std::int64_t id = rule_id(request);
+                const std::int64_t id = id_path_param(request, "id", "rule");
                 return json_response(200, stored_rule_json(rules->update(context, id, parse_body(request))));
               }),
               {.body_limit = kBodyLimit, .summary = "Change some fields of a rule"});
 
   add_secured(router, authenticator, "DELETE", "/api/v1/rules/{id}", Action::manage_rules,
               answering_422([rules](const http::Request& request, const auth::FactoryContext& context) {
-                rules->remove(context, rule_id(request));
+                rules->remove(context, id_path_param(request, "id", "rule"));
                 return http::Response::no_content();
               }),
               {.summary = "Delete a rule and resolve its open alerts"});
 
   add_secured(router, authenticator, "POST", "/api/v1/rules/{id}/test", Action::manage_rules,
               answering_422([rules](const http::Request& request, const auth::FactoryContext& context) {
-                return json_response(200, test_report_json(rules->test_saved(context, rule_id(request))));
+                return json_response(
+                    200, test_report_json(rules->test_saved(context, id_path_param(request, "id", "rule"))));
               }),
               {.summary = "Test a saved rule against the last 24 hours"});
 }
