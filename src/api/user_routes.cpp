@@ -11,16 +11,6 @@ namespace {
 
 constexpr std::size_t kBodyLimit = 16 * 1024;
 
-std::int64_t user_id_param(const http::Request& request) {
-  const std::string& text = request.path_param("id");
-  std::int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  // A non-numeric id cannot name a user of any factory: answer as for an unknown one.
-  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
-    throw core::NotFound("user not found");
-  return id;
-}
-
 auth::Role role_field(const json::object& body) {
   auto it = body.find("role");
   if (it == body.end() || !it->value().is_string())
@@ -46,7 +36,7 @@ http::RouteOptions options(std::string summary) {
 }  // namespace
 
 void register_user_routes(http::Router& router, const auth::Authenticator& authenticator,
-                          users::UserService& users) {
+                          users::UserService& users, users::InvitationMailer& mailer) {
   add_secured(
       router, authenticator, "GET", "/api/v1/users", auth::Action::manage_users,
       [&users](const http::Request&, const auth::FactoryContext& context) {
@@ -61,7 +51,7 @@ void register_user_routes(http::Router& router, const auth::Authenticator& authe
 
   add_secured(
       router, authenticator, "POST", "/api/v1/users/invite", auth::Action::manage_users,
-      [&users](const http::Request& request, const auth::FactoryContext& context) {
+      [&users, &mailer](const http::Request& request, const auth::FactoryContext& context) {
         auto body = parse_json_object(request);
         std::string email = required_string(body, "email");
         auth::Role role = role_field(body);
@@ -76,6 +66,9 @@ void register_user_routes(http::Router& router, const auth::Authenticator& authe
         json::object o;
         o["invitation"] = std::move(invitation);
         o["invite_url"] = "/accept-invite?token=" + issued.token;
+        // Queued after the invitation is committed: an email is never sent for one that failed.
+        o["email"] = users::invitation_email_name(
+            mailer.enqueue(context.factory_id, request.request_id, issued.invitation.id, issued.token));
         auto response = json_response(201, o);
         response.headers.set("Cache-Control", "no-store");
         return response;
@@ -85,7 +78,7 @@ void register_user_routes(http::Router& router, const auth::Authenticator& authe
   add_secured(
       router, authenticator, "PATCH", "/api/v1/users/{id}", auth::Action::manage_users,
       [&users](const http::Request& request, const auth::FactoryContext& context) {
-        std::int64_t id = user_id_param(request);
+        std::int64_t id = id_path_param(request, "id", "user");
         auto body = parse_json_object(request);
         users::UserPatch patch;
         for (const auto& [key, value] : body) {
@@ -112,7 +105,8 @@ void register_user_routes(http::Router& router, const auth::Authenticator& authe
   add_secured(
       router, authenticator, "DELETE", "/api/v1/users/{id}", auth::Action::manage_users,
       [&users](const http::Request& request, const auth::FactoryContext& context) {
-        users.deactivate(context, user_id_param(request), request_meta(request, context.user_id));
+        users.deactivate(context, id_path_param(request, "id", "user"),
+                         request_meta(request, context.user_id));
         return http::Response::no_content();
       },
       options("Deactivate a user"));

@@ -4,12 +4,14 @@
 
 #include "auth/authenticator.hpp"
 #include "http/router.hpp"
+#include "users/invitation_mailer.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::api {
 
-// The router keeps references: `authenticator` and `users` must outlive it.
+// The router keeps references: `authenticator`, `users` and `mailer` must outlive it. The
+// mailer queues the invitation email (its `email` field in the answer says what became of it).
 void register_user_routes(http::Router& router, const auth::Authenticator& authenticator,
-                          users::UserService& users);
+                          users::UserService& users, users::InvitationMailer& mailer);
 
 }  // namespace factoryops::api

@@ -67,6 +67,7 @@
 #include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
 #include "tsdb/telemetry_query_service.hpp"
+#include "users/invitation_mailer.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::app {
@@ -382,6 +383,8 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     std::cerr << "factoryops: " << e.what() << "\n";
     return kExitUsage;
   }
+  // Invitation emails: queued by the invite route, sent by the notifications role.
+  users::InvitationMailer invitation_mailer(*database, *job_queue, channels);
   // The worker roles (docs/jobs.md, docs/rules.md): rule evaluation runs on one thread, as its
   // evaluators are single-threaded; notifications on two, as sending waits on the network.
   const bool rule_engine_role = std::find(roles.begin(), roles.end(), "rule-engine") != roles.end();
@@ -409,6 +412,8 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                          .name = {}});
     worker->on(std::string(rules::kNotifyTask),
                [&notifier](const queue::Job& job) { notifier->handle(job); });
+    worker->on(std::string(users::kInvitationTask),
+               [&invitation_mailer](const queue::Job& job) { invitation_mailer.handle(job); });
     workers.push_back(std::move(worker));
   }
 
@@ -420,7 +425,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   // A process without the api role answers only /health, /metrics and /api/v1/system/info.
   if (std::find(roles.begin(), roles.end(), "api") != roles.end()) {
     api::register_auth_routes(router, authenticator, sessions);
-    api::register_user_routes(router, authenticator, user_service);
+    api::register_user_routes(router, authenticator, user_service, invitation_mailer);
     api::register_audit_routes(router, authenticator, audit_service);
     api::register_device_routes(router, authenticator, device_service);
     api::register_ingest_routes(router, authenticator,

@@ -100,6 +100,11 @@ export interface InviteResponse {
   invitation: Invitation;
   /** Site-relative, e.g. `/accept-invite?token=…`. */
   invite_url: string;
+  /**
+   * `queued`: the invitation email is on its way (attempts appear in the audit log);
+   * otherwise the link is the only way to pass the invitation on.
+   */
+  email: 'queued' | 'not_configured' | 'not_queued';
 }
 
 export interface UserUpdate {
@@ -310,7 +315,10 @@ export const auditActions = [
   'auth.refresh_reuse',
   'auth.logout',
   'auth.password_changed',
+  'user.created',
   'user.invited',
+  'user.invitation_emailed',
+  'user.invitation_email_failed',
   'user.invite_accepted',
   'user.updated',
   'user.deactivated',
@@ -318,6 +326,13 @@ export const auditActions = [
   'device.updated',
   'device.deleted',
   'device.key_rotated',
+  'rule.created',
+  'rule.updated',
+  'rule.deleted',
+  'alert.acknowledged',
+  'alert.resolved',
+  'job.requeued',
+  'job.deleted',
 ] as const;
 
 /** The one error shape every FactoryOps endpoint uses. */

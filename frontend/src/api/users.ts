@@ -12,7 +12,10 @@ export async function listUsers(signal?: AbortSignal): Promise<UserList> {
   return response.data;
 }
 
-/** `POST /api/v1/users/invite`: answers with a one-time link, valid 72 hours. */
+/**
+ * `POST /api/v1/users/invite`: answers with a one-time link, valid 72 hours, and whether the
+ * invitation email was queued.
+ */
 export async function inviteUser(request: InviteRequest): Promise<InviteResponse> {
   const response = await http.post<unknown>('/api/v1/users/invite', request);
   const data = response.data;
@@ -20,7 +23,8 @@ export async function inviteUser(request: InviteRequest): Promise<InviteResponse
     !isRecord(data) ||
     !isInvitation(data.invitation) ||
     typeof data.invite_url !== 'string' ||
-    data.invite_url === ''
+    data.invite_url === '' ||
+    (data.email !== 'queued' && data.email !== 'not_configured' && data.email !== 'not_queued')
   ) {
     throw invalidResponse('invitation');
   }

@@ -54,6 +54,7 @@ describe('UsersPage', () => {
     server.onPost('/api/v1/users/invite').reply(201, {
       invitation,
       invite_url: '/accept-invite?token=tok-abc',
+      email: 'not_configured',
     });
     renderApp('/users');
     await userEvent.click(await screen.findByRole('button', { name: 'Invite' }));
@@ -68,6 +69,9 @@ describe('UsersPage', () => {
     expect(link).toHaveAttribute('href', `${window.location.origin}/accept-invite?token=tok-abc`);
     expect(done).toHaveTextContent('shown only now');
     expect(done).toHaveTextContent('72 hours');
+    expect(within(done).getByTestId('invite-email-state')).toHaveTextContent(
+      'No email is sent: this installation has no mail server configured.',
+    );
     expect(within(done).getByRole('button', { name: 'Copy link' })).toBeInTheDocument();
     expect(JSON.parse(server.history.post[0]!.data as string)).toEqual({
       email: 'new@plant.example',
@@ -76,6 +80,40 @@ describe('UsersPage', () => {
     });
 
     await userEvent.click(within(done).getByRole('button', { name: 'Done' }));
+    expect(screen.queryByTestId('invite-url')).toBeNull();
+  });
+
+  it('says when the invitation email is on its way', async () => {
+    server.onGet('/api/v1/users').reply(200, { items: [superAdmin], total: 1 });
+    server.onPost('/api/v1/users/invite').reply(201, {
+      invitation,
+      invite_url: '/accept-invite?token=tok-abc',
+      email: 'queued',
+    });
+    renderApp('/users');
+    await userEvent.click(await screen.findByRole('button', { name: 'Invite' }));
+    const dialog = screen.getByRole('dialog', { name: 'Invite a user' });
+    await userEvent.type(within(dialog).getByLabelText('Email'), 'new@plant.example');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Create invitation' }));
+    const done = await screen.findByRole('dialog', { name: 'Invitation created' });
+    expect(within(done).getByTestId('invite-email-state')).toHaveTextContent(
+      `An invitation email is on its way to ${invitation.email}`,
+    );
+    expect(within(done).getByTestId('invite-url')).toBeInTheDocument();
+  });
+
+  it('refuses an answer without the email state', async () => {
+    server.onGet('/api/v1/users').reply(200, { items: [superAdmin], total: 1 });
+    server.onPost('/api/v1/users/invite').reply(201, {
+      invitation,
+      invite_url: '/accept-invite?token=tok-abc',
+    });
+    renderApp('/users');
+    await userEvent.click(await screen.findByRole('button', { name: 'Invite' }));
+    const dialog = screen.getByRole('dialog', { name: 'Invite a user' });
+    await userEvent.type(within(dialog).getByLabelText('Email'), 'new@plant.example');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Create invitation' }));
+    expect(await within(dialog).findByRole('alert')).toBeInTheDocument();
     expect(screen.queryByTestId('invite-url')).toBeNull();
   });
 

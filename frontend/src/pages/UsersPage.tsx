@@ -126,11 +126,23 @@ function InviteDialog({ onClose }: { onClose: () => void }) {
     const url = absoluteUrl(mutation.data.invite_url);
     return (
       <Dialog title="Invitation created" onClose={onClose} wide>
-        <p className="text-sm text-slate-700">
-          Send this link to <strong>{mutation.data.invitation.email}</strong>. It is shown only now,
-          works once and stays valid for 72 hours (until{' '}
-          {formatDateTime(mutation.data.invitation.expires_at)}).
-        </p>
+        {mutation.data.email === 'queued' ? (
+          <p className="text-sm text-slate-700" data-testid="invite-email-state">
+            An invitation email is on its way to <strong>{mutation.data.invitation.email}</strong>;
+            whether it was sent shows in the audit log. You can also pass the link on yourself. It
+            is shown only now, works once and stays valid for 72 hours (until{' '}
+            {formatDateTime(mutation.data.invitation.expires_at)}).
+          </p>
+        ) : (
+          <p className="text-sm text-slate-700" data-testid="invite-email-state">
+            {mutation.data.email === 'not_configured'
+              ? 'No email is sent: this installation has no mail server configured. '
+              : 'The invitation email could not be queued. '}
+            Send this link to <strong>{mutation.data.invitation.email}</strong>. It is shown only
+            now, works once and stays valid for 72 hours (until{' '}
+            {formatDateTime(mutation.data.invitation.expires_at)}).
+          </p>
+        )}
         <div className="mt-3 flex items-center gap-2">
           <a
             href={url}

@@ -33,9 +33,11 @@
 #include "db/database.hpp"
 #include "devices/device_service.hpp"
 #include "http/router.hpp"
+#include "notify/channels.hpp"
 #include "queue/sql_queue.hpp"
 #include "rules/rule_service.hpp"
 #include "unit/tsdb/telemetry_query_store_double.hpp"
+#include "users/invitation_mailer.hpp"
 #include "users/user_service.hpp"
 
 namespace factoryops::api {
@@ -94,6 +96,8 @@ struct AllRoutes {
   queue::DeadLetterService dead_letters{jobs, *db};
   alerts::AlertService alerts{*db};
   rules::RuleService rules{*db, store, &alerts};
+  notify::Channels channels;
+  users::InvitationMailer mailer{*db, jobs, channels};
   std::shared_ptr<live::LiveHub> hub =
       std::make_shared<live::LiveHub>(live::LiveHub::Options{.flush_thread = false, .metrics = &metrics});
   http::Router router;
@@ -106,7 +110,7 @@ struct AllRoutes {
     register_system_routes(router, system);
     register_device_routes(router, authenticator, devices);
     register_auth_routes(router, authenticator, sessions);
-    register_user_routes(router, authenticator, users);
+    register_user_routes(router, authenticator, users, mailer);
     register_audit_routes(router, authenticator, audit);
     register_ingest_routes(router, authenticator, {&pipeline, &device_keys, &rejections, &devices});
     register_telemetry_routes(router, authenticator, telemetry);
