@@ -63,6 +63,7 @@
 #include "queue/worker.hpp"
 #include "rules/rule_dispatch.hpp"
 #include "rules/rule_engine.hpp"
+#include "rules/rule_scheduler.hpp"
 #include "rules/rule_service.hpp"
 #include "tsdb/retention_scheduler.hpp"
 #include "tsdb/store.hpp"
@@ -359,8 +360,8 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
 
   tsdb::TelemetryQueryService telemetry_queries(
       *database, *store, tsdb::RetentionPolicy{config.retention_raw_days, config.retention_rollup_days});
-  // Retention belongs to the scheduler role once it exists; until then every serve applies it.
-  // Deleting expired data is idempotent, so replicas doing it at once do no harm.
+  // Every serve applies retention to the store it writes (the embedded engine's files are the
+  // process's own). Deleting expired data is idempotent, so replicas doing it at once do no harm.
   tsdb::RetentionScheduler retention(*store, [&telemetry_queries] { return telemetry_queries.policies(); });
 
   queue::DeadLetterService dead_letters(*job_queue, *database);
@@ -401,6 +402,8 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
                                          .name = {}});
     worker->on(std::string(rules::kEvaluateTask),
                [&rule_engine](const queue::Job& job) { rule_engine->evaluate_job(job); });
+    worker->on(std::string(rules::kTickTask),
+               [&rule_engine](const queue::Job& job) { rule_engine->tick_job(job, db::now_ms()); });
     workers.push_back(std::move(worker));
   }
   if (notifications_role) {
@@ -480,18 +483,28 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
   }
   retention.start();
   for (auto& worker : workers) worker->start();
-  // No-data rules follow the clock; the same beat saves the engine's machine states.
+  // The scheduler role's beat: no-data rules are evaluated by whichever rule engine takes the tick.
+  std::unique_ptr<rules::RuleScheduler> rule_scheduler;
+  if (std::find(roles.begin(), roles.end(), "scheduler") != roles.end()) {
+    rule_scheduler = std::make_unique<rules::RuleScheduler>(*database, *job_queue);
+    rule_scheduler->start();
+  }
+  // The rule engine's upkeep: alerts resolved by hand are forgotten, machine states saved.
   std::mutex rule_clock_mutex;
   std::condition_variable_any rule_clock_wake;
   std::jthread rule_clock;
   if (rule_engine) {
     rule_clock = std::jthread([&rule_engine, &rule_clock_mutex, &rule_clock_wake](std::stop_token stop) {
       std::unique_lock lock(rule_clock_mutex);
-      while (!rule_clock_wake.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; })) {
+      while (true) {
+        // With a stop token the wait answers the predicate (false) when stop is requested, so
+        // the token itself says when to end.
+        rule_clock_wake.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
+        if (stop.stop_requested()) return;
         try {
-          rule_engine->tick(db::now_ms());
+          rule_engine->housekeep();
         } catch (const std::exception& e) {
-          log::warn("rule engine tick failed", {{"error", std::string_view(e.what())}});
+          log::warn("rule engine upkeep failed", {{"error", std::string_view(e.what())}});
         }
       }
     });
@@ -526,6 +539,7 @@ int serve(const core::Config& config, const std::vector<std::string>& roles) {
     broker_upkeep.join();
   }
   retention.stop();
+  if (rule_scheduler) rule_scheduler->stop();
   if (rule_clock.joinable()) {
     rule_clock.request_stop();
     rule_clock.join();

@@ -9,7 +9,7 @@ namespace factoryops::app {
 const std::vector<RoleInfo>& known_roles() {
   static const std::vector<RoleInfo> kRoles = {
       {"api", true},        {"telemetry", true},  {"rule-engine", true}, {"notifications", true},
-      {"analytics", false}, {"reporting", false}, {"scheduler", false},
+      {"analytics", false}, {"reporting", false}, {"scheduler", true},
   };
   return kRoles;
 }

@@ -198,34 +198,41 @@ void RuleEngine::evaluate_job(const queue::Job& job) {
   if (std::chrono::steady_clock::now() - last_save_ >= options_.save_every) save_states_locked();
 }
 
-void RuleEngine::tick(std::int64_t now_ms) {
-  std::lock_guard lock(mutex_);
-  // Factories with rules are loaded up front, so no-data rules run even for a factory that
-  // has sent nothing since the engine started.
-  {
-    auto conn = database_.acquire();
-    for (const auto& row : conn->query("SELECT DISTINCT factory_id FROM rules WHERE is_enabled = 1")) {
-      try {
-        factory_locked(core::FactoryId(row.get_string(0)));
-      } catch (const std::exception& e) {
-        log::warn("rule engine cannot load a factory", {{"error", std::string_view(e.what())}});
-      }
+void RuleEngine::forget_resolved_locked(Factory& factory) {
+  for (const auto& open : factory.evaluator.open_states()) {
+    if (!alerts_.find_unresolved(factory.id, open.rule_id, open.device_id)) {
+      factory.evaluator.mark_resolved(open.rule_id, open.device_id);
+      factory.dirty.insert(open.device_id);
     }
   }
+}
+
+void RuleEngine::tick_job(const queue::Job& job, std::int64_t now_ms) {
+  const core::FactoryId factory_id(job.factory_id);
+  boost::system::error_code ec;
+  json::value doc = json::parse(job.payload, ec);
+  const auto* scheduled = !ec && doc.is_object() ? doc.as_object().if_contains("scheduled_at") : nullptr;
+  if (!scheduled || !scheduled->is_int64()) throw core::Invalid("payload.scheduled_at", "must be an integer");
+  if (now_ms - scheduled->as_int64() > 60'000) {
+    log::info("stale rule tick skipped", {{"scheduled_at", scheduled->as_int64()}});
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  // Loaded here if need be, so no-data rules run for a factory that has sent nothing since the
+  // engine started (its machines' states come back from rule_states).
+  Factory& factory = factory_locked(factory_id);
+  forget_resolved_locked(factory);
+  std::vector<Event> events;
+  factory.evaluator.tick(now_ms, events);
+  for (const auto& e : events) factory.dirty.insert(e.device_id);
+  handle_events_locked(factory, events);
+}
+
+void RuleEngine::housekeep() {
+  std::lock_guard lock(mutex_);
   for (auto& [id, factory] : factories_) {
     refresh_locked(*factory, false);
-    // An alert resolved by a person: the evaluator stops counting it as open, so the condition
-    // fires again after a new full duration.
-    for (const auto& open : factory->evaluator.open_states()) {
-      if (!alerts_.find_unresolved(factory->id, open.rule_id, open.device_id)) {
-        factory->evaluator.mark_resolved(open.rule_id, open.device_id);
-        factory->dirty.insert(open.device_id);
-      }
-    }
-    std::vector<Event> events;
-    factory->evaluator.tick(now_ms, events);
-    for (const auto& e : events) factory->dirty.insert(e.device_id);
-    handle_events_locked(*factory, events);
+    forget_resolved_locked(*factory);
   }
   save_states_locked();
 }

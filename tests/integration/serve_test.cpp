@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <csignal>
 #include <fstream>
+#include <thread>
 
 #include "harness/factoryops.hpp"
 
@@ -201,6 +203,23 @@ TEST(ServeLifecycleTest, SigtermStopsGracefullyWithExitZero) {
   EXPECT_EQ(*status, 0) << server.log();
   EXPECT_EQ(http_get(server.port(), "/health", {}).status, 0) << "still accepting after shutdown";
   EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
+}
+
+// Every worker role and its clocks end on SIGTERM too: a clock that kept turning once asked to
+// stop held the process forever.
+TEST(ServeLifecycleTest, SigtermStopsTheWorkerRolesPromptly) {
+  ServeOptions o = labelled("serve-sigterm-workers");
+  o.roles = "api,rule-engine,notifications,scheduler";
+  FactoryopsServer server(o);
+  ASSERT_EQ(server.get("/health").status, 200);
+  // Long enough for the engine's and the scheduler's clocks to have started waiting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto asked = std::chrono::steady_clock::now();
+  server.process().signal(SIGTERM);
+  auto status = server.process().wait(std::chrono::seconds(25));
+  ASSERT_TRUE(status.has_value()) << "still running 25 s after SIGTERM";
+  EXPECT_EQ(*status, 0) << server.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(10)) << server.log();
 }
 
 TEST(ServeLifecycleTest, PortInUseIsAClearStartupError) {
