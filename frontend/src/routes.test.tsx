@@ -48,6 +48,7 @@ describe('routes', () => {
       server.onGet('/api/v1/audit-log').reply(200, { items: [], total: 0 });
       server.onGet('/api/v1/rules').reply(200, { items: [], total: 0 });
       server.onGet('/api/v1/alerts').reply(200, { items: [], total: 0 });
+      server.onGet('/api/v1/jobs/dead-letters').reply(200, { items: [] });
       server.onGet('/api/v1/telemetry/storage').reply(200, {
         engine: 'embedded',
         bytes: 0,
@@ -80,6 +81,7 @@ describe('routes', () => {
   it.each([
     ['/users', '/api/v1/users'],
     ['/audit-log', '/api/v1/audit-log'],
+    ['/jobs/dead-letters', '/api/v1/jobs/dead-letters'],
     ['/storage', '/api/v1/telemetry/storage'],
   ])('tells an admin they have no access to %s, without asking the server', (path, api) => {
     signInAs(viewerAdmin);

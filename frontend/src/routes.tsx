@@ -20,6 +20,9 @@ const MachineDetailPage = lazy(() =>
 const AuditLogPage = lazy(() =>
   import('./pages/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
 );
+const DeadLettersPage = lazy(() =>
+  import('./pages/DeadLettersPage').then((m) => ({ default: m.DeadLettersPage })),
+);
 const RulesPage = lazy(() => import('./pages/RulesPage').then((m) => ({ default: m.RulesPage })));
 const RuleEditPage = lazy(() =>
   import('./pages/RuleEditPage').then((m) => ({ default: m.RuleEditPage })),
@@ -67,6 +70,7 @@ export const routes: RouteObject[] = [
       { path: 'alerts/:alertId', element: page('view_dashboard', <AlertDetailPage />) },
       { path: 'users', element: page('manage_users', <UsersPage />) },
       { path: 'audit-log', element: page('view_audit_log', <AuditLogPage />) },
+      { path: 'jobs/dead-letters', element: page('manage_factory', <DeadLettersPage />) },
       { path: 'storage', element: page('manage_factory', <StoragePage />) },
       { path: '*', element: <NotFoundPage /> },
     ],

@@ -27,7 +27,7 @@ const links = (nav: HTMLElement) =>
     .map((link) => [link.textContent, link.getAttribute('href')]);
 
 describe('NavMenu', () => {
-  it('gives a super admin every section, Users, Audit log and Storage included', () => {
+  it('gives a super admin every section, Users, Audit log, Dead letters and Storage included', () => {
     const nav = renderNav(superAdmin);
     expect(labels(nav)).toEqual([
       'Dashboard',
@@ -38,6 +38,7 @@ describe('NavMenu', () => {
       'Reports',
       'Users',
       'Audit log',
+      'Dead letters',
       'Storage',
     ]);
     expect(links(nav)).toEqual([
@@ -47,6 +48,7 @@ describe('NavMenu', () => {
       ['Rules', '/rules'],
       ['Users', '/users'],
       ['Audit log', '/audit-log'],
+      ['Dead letters', '/jobs/dead-letters'],
       ['Storage', '/storage'],
     ]);
   });
@@ -54,7 +56,7 @@ describe('NavMenu', () => {
   it.each([
     ['without permissions', viewerAdmin],
     ['with the machines permission', machineAdmin],
-  ])('leaves Users, Audit log and Storage out for an admin %s', (_name, user) => {
+  ])('leaves Users, Audit log, Dead letters and Storage out for an admin %s', (_name, user) => {
     const nav = renderNav(user);
     expect(labels(nav)).toEqual([
       'Dashboard',
@@ -64,6 +66,7 @@ describe('NavMenu', () => {
       'Analytics',
       'Reports',
     ]);
+    expect(within(nav).queryByText('Dead letters')).toBeNull();
     expect(within(nav).queryByText('Storage')).toBeNull();
     expect(links(nav)).toEqual([
       ['Dashboard', '/'],

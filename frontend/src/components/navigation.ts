@@ -22,5 +22,11 @@ export const navSections: readonly NavSection[] = [
   { path: '/reports', label: 'Reports', available: false, requires: 'view_dashboard' },
   { path: '/users', label: 'Users', available: true, requires: 'manage_users' },
   { path: '/audit-log', label: 'Audit log', available: true, requires: 'view_audit_log' },
+  {
+    path: '/jobs/dead-letters',
+    label: 'Dead letters',
+    available: true,
+    requires: 'manage_factory',
+  },
   { path: '/storage', label: 'Storage', available: true, requires: 'manage_factory' },
 ];
