@@ -72,6 +72,7 @@ test(
         'Rules',
         'Users',
         'Audit log',
+        'Dead letters',
         'Storage',
       ]);
       const nav = page.getByRole('navigation', { name: 'Main' });
