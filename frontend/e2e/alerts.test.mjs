@@ -88,7 +88,12 @@ test(
             await form
               .getByLabel('Watch', { exact: true })
               .selectOption({ label: 'Machines I pick' });
-            if (await machine.isVisible()) return true;
+            // The list loads after the choice; give it a few seconds before reading it again.
+            const shown = await machine.waitFor({ timeout: 5_000 }).then(
+              () => true,
+              () => false,
+            );
+            if (shown) return true;
             // The list was read before the simulator registered its machine: read it again.
             await page.reload();
             await form.getByLabel('Watch', { exact: true }).waitFor();
