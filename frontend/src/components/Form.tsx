@@ -134,6 +134,42 @@ export function SelectField({ label, value, onChange, options, error }: SelectFi
 }
 
 /** A server refusal that no single field explains. */
+/**
+ * A list filter: a small labelled select whose first option (value "") means "no filter".
+ * Used by the list pages, which keep the chosen value in the address.
+ */
+export function FilterSelect({
+  label,
+  value,
+  onChange,
+  allLabel,
+  options,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  allLabel: string;
+  options: readonly { value: string; label: string }[];
+}) {
+  return (
+    <label className="text-xs text-slate-600">
+      {label}
+      <select
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        className={inputClass(false)}
+      >
+        <option value="">{allLabel}</option>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function FormError({ error }: { error: ApiError | null | undefined }) {
   if (!error) return null;
   return (

@@ -12,7 +12,7 @@ import {
   type Severity,
 } from '../api/types';
 import { Card } from '../components/Card';
-import { buttonClass, inputClass } from '../components/Form';
+import { buttonClass, FilterSelect, inputClass } from '../components/Form';
 import { formatDateTime, formatValue } from '../components/format';
 import { Pager } from '../components/Pager';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
@@ -265,36 +265,20 @@ export function AlertsPage() {
             chosen={severity}
             onChange={(next) => setParam('severity', next.join(','))}
           />
-          <label className="text-xs text-slate-600">
-            Machine
-            <select
-              value={deviceId}
-              onChange={(e) => setParam('device_id', e.target.value)}
-              className={inputClass(false)}
-            >
-              <option value="">All machines</option>
-              {deviceOptions.map((id) => (
-                <option key={id} value={id}>
-                  {id}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="text-xs text-slate-600">
-            Rule
-            <select
-              value={ruleId}
-              onChange={(e) => setParam('rule_id', e.target.value)}
-              className={inputClass(false)}
-            >
-              <option value="">All rules</option>
-              {ruleOptions.map((option) => (
-                <option key={option.value} value={option.value}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Machine"
+            value={deviceId}
+            onChange={(value) => setParam('device_id', value)}
+            allLabel="All machines"
+            options={deviceOptions.map((id) => ({ value: id, label: id }))}
+          />
+          <FilterSelect
+            label="Rule"
+            value={ruleId}
+            onChange={(value) => setParam('rule_id', value)}
+            allLabel="All rules"
+            options={ruleOptions}
+          />
           <label className="text-xs text-slate-600">
             Started from
             <input

@@ -3,7 +3,7 @@ import { listAuditLog } from '../api/audit';
 import { auditActions, type User } from '../api/types';
 import { listUsers } from '../api/users';
 import { Card } from '../components/Card';
-import { inputClass } from '../components/Form';
+import { FilterSelect, inputClass } from '../components/Form';
 import { formatDateTime } from '../components/format';
 import { Pager } from '../components/Pager';
 import { EmptyPanel, ErrorPanel, LoadingRows } from '../components/QueryStates';
@@ -125,45 +125,27 @@ export function AuditLogPage() {
       <title>Audit log · FactoryOps</title>
       <div className="mb-4">
         <h1 className="text-xl font-semibold text-slate-900">Audit log</h1>
-        <p className="text-sm text-slate-500">Sign-ins, account changes and machine changes.</p>
+        <p className="text-sm text-slate-500">
+          Sign-ins, changes to accounts, machines and rules, alert handling, jobs and invitation
+          emails.
+        </p>
       </div>
       <Card title="Entries">
         <div className="mb-3 grid gap-2 sm:grid-cols-2 lg:grid-cols-4">
-          <label className="text-xs text-slate-600">
-            Action
-            <select
-              value={action}
-              onChange={(e) => setParam('action', e.target.value)}
-              className={inputClass(false)}
-            >
-              <option value="">All actions</option>
-              {auditActions.map((name) => (
-                <option key={name} value={name}>
-                  {name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="text-xs text-slate-600">
-            User
-            <select
-              value={userId}
-              onChange={(e) => setParam('user_id', e.target.value)}
-              className={inputClass(false)}
-            >
-              <option value="">Anyone</option>
-              {userOptions.map((option) => (
-                <option key={option.value} value={option.value}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-            {users.isError ? (
-              <span className="mt-1 block text-xs text-amber-800">
-                The user list could not be loaded.
-              </span>
-            ) : null}
-          </label>
+          <FilterSelect
+            label="Action"
+            value={action}
+            onChange={(value) => setParam('action', value)}
+            allLabel="All actions"
+            options={auditActions.map((name) => ({ value: name, label: name }))}
+          />
+          <FilterSelect
+            label="User"
+            value={userId}
+            onChange={(value) => setParam('user_id', value)}
+            allLabel="Anyone"
+            options={userOptions}
+          />
           <label className="text-xs text-slate-600">
             From
             <input
