@@ -49,7 +49,7 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: appli
   "channels": {"in_app": true}}' "$api/api/v1/rules"
 
 echo "publish to alert opened: zero-duration rule, $devices machines over MQTT at $rate readings/s in all"
-echo "broker, load generator and factoryops (api, telemetry, rule-engine, notifications) share $(nproc) cores"
+echo "broker, load generator and factoryops (every role) share $(nproc) cores"
 per_machine=$(awk -v r="$rate" -v k="$devices" 'BEGIN {printf "%.2f", r / k}')
 "${fo_env[@]}" "$fo" simulate --factory bench --devices "$devices" --rate "$per_machine" --duration 3600 \
   --transport mqtt --qos 1 --url "mqtt://127.0.0.1:$mq_port" >"$work/simulate.out" 2>&1 &
