@@ -136,6 +136,11 @@ bool FailoverQueue::on_either(std::string_view id,
   return false;
 }
 
+void FailoverQueue::retire_consumer(std::string_view queue, std::string_view consumer) noexcept {
+  primary_.retire_consumer(queue, consumer);
+  fallback_.retire_consumer(queue, consumer);
+}
+
 std::int64_t FailoverQueue::depth(std::string_view queue) {
   std::int64_t total = fallback_.depth(queue);
   try {

@@ -30,6 +30,7 @@ class FailoverQueue final : public JobQueue {
   bool requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
   bool delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
   std::int64_t depth(std::string_view queue) override;
+  void retire_consumer(std::string_view queue, std::string_view consumer) noexcept override;
 
  private:
   JobQueue& owner_of(const Job& job);

@@ -119,6 +119,14 @@ class JobQueue {
 
   // Jobs of `queue` waiting, scheduled for retry or in flight (not dead).
   virtual std::int64_t depth(std::string_view queue) = 0;
+
+  // A consumer that stops claiming (its worker thread ends) says so: a backend that lists its
+  // consumers forgets it, unless deliveries to it are still unanswered (those are reclaimed
+  // after the visibility timeout as usual). Best effort; never throws. Nothing to do by default.
+  virtual void retire_consumer(std::string_view queue, std::string_view consumer) noexcept {
+    (void)queue;
+    (void)consumer;
+  }
 };
 
 }  // namespace factoryops::queue

@@ -524,6 +524,25 @@ bool RedisQueue::delete_dead(const std::optional<core::FactoryId>& factory, std:
   return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
+void RedisQueue::retire_consumer(std::string_view queue, std::string_view consumer) noexcept {
+  // One script, so no delivery can reach the consumer between the look and the removal.
+  static constexpr std::string_view kRetireScript = R"(
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #pending > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+)";
+  try {
+    auto c = lease();
+    Reply r = c->command({"EVAL", kRetireScript, "1", stream_key(queue), kGroup, consumer});
+    if (r->type == REDIS_REPLY_INTEGER && r->integer < 0) {
+      log::info("redis consumer kept: deliveries to it are unanswered",
+                {{"queue", queue}, {"consumer", consumer}});
+    }
+  } catch (const std::exception& e) {
+    log::warn("redis consumer not retired", {{"consumer", consumer}, {"error", std::string_view(e.what())}});
+  }
+}
+
 std::int64_t RedisQueue::depth(std::string_view queue) {
   auto c = lease();
   Reply stream = c->checked({"XLEN", stream_key(queue)});

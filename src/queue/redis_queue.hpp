@@ -34,6 +34,8 @@ class RedisQueue final : public JobQueue {
   bool requeue_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
   bool delete_dead(const std::optional<core::FactoryId>& factory, std::string_view id) override;
   std::int64_t depth(std::string_view queue) override;
+  // XGROUP DELCONSUMER when the consumer has no pending delivery.
+  void retire_consumer(std::string_view queue, std::string_view consumer) noexcept override;
 
   // True when a connection can be had now (no exception).
   bool reachable();

@@ -83,7 +83,7 @@ void Worker::loop(int index) {
   while (true) {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return;
+      if (stopping_) break;
     }
     bool ran = false;
     bool failed = false;
@@ -107,6 +107,8 @@ void Worker::loop(int index) {
       wake_.wait_for(lock, options_.idle_wait, [this] { return stopping_; });
     }
   }
+  // A stopped process leaves no consumer behind in the backends that list them.
+  for (const auto& name : options_.queues) queue_.retire_consumer(name, consumer);
 }
 
 bool Worker::run_one(std::string_view queue, std::string_view consumer) {

@@ -1,7 +1,10 @@
 // The job queue backends against the shared conformance suite: the SQL table queue on a SQLite
 // file and on a real MariaDB server, and Redis Streams on a real redis-server.
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "db/database.hpp"
 #include "db/migrations.hpp"
@@ -11,6 +14,7 @@
 #include "queue/queue_conformance.hpp"
 #include "queue/redis_queue.hpp"
 #include "queue/sql_queue.hpp"
+#include "queue/worker.hpp"
 
 namespace factoryops::queue::conformance {
 namespace {
@@ -65,6 +69,43 @@ INSTANTIATE_TEST_SUITE_P(Backends, JobQueueConformance,
                                            QueueConformanceParam{"sql_mariadb", open_mariadb},
                                            QueueConformanceParam{"redis_streams", open_redis}),
                          conformance_param_name);
+
+// Redis keeps a list of each group's consumers: a worker that stops takes its consumers off it,
+// but a consumer with an unanswered delivery stays until that delivery is settled.
+TEST(RedisQueueConsumers, AStoppedWorkerLeavesNoConsumerBehind) {
+  auto queue = open_redis({});
+  const std::string name = "retire";
+  auto consumers = [&] {
+    // XINFO CONSUMERS answers an array: its first line is "*<count>".
+    return shared().redis->command("XINFO CONSUMERS factoryops:jobs:q:" + name + " workers");
+  };
+  queue->enqueue(make_job(name, "work", "acme", "req-retire-1", "{}"));
+  std::atomic<int> ran{0};
+  {
+    Worker worker(
+        *queue,
+        WorkerOptions{
+            .queues = {name}, .threads = 1, .idle_wait = std::chrono::milliseconds(20), .name = "retiring"});
+    worker.on("work", [&ran](const Job&) { ++ran; });
+    worker.start();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (ran.load() == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(ran.load(), 1);
+    EXPECT_EQ(consumers(), "*1");
+    worker.stop();
+  }
+  EXPECT_EQ(consumers(), "*0");
+
+  queue->enqueue(make_job(name, "work", "acme", "req-retire-2", "{}"));
+  auto held = queue->claim(name, "holder");
+  ASSERT_TRUE(held);
+  queue->retire_consumer(name, "holder");
+  EXPECT_EQ(consumers(), "*1") << "a consumer with an unanswered delivery was dropped";
+  queue->ack(*held);
+  queue->retire_consumer(name, "holder");
+  EXPECT_EQ(consumers(), "*0");
+}
 
 struct StopSharedServers : ::testing::Environment {
   void TearDown() override {
